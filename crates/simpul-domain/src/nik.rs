@@ -52,18 +52,13 @@ impl IdNumberError {
 }
 
 /// The fields both numbers share once the digits are known to be well placed.
-struct Layout<'a> {
-    district: &'a str,
+struct Layout {
     day: u32,
     month: u32,
     year2: u32,
-    serial: u16,
 }
 
-fn split_layout<'a>(
-    input: &'a str,
-    districts: &impl DistrictCodes,
-) -> Result<Layout<'a>, IdNumberError> {
+fn split_layout(input: &str, districts: &impl DistrictCodes) -> Result<Layout, IdNumberError> {
     let length = input.chars().count();
     if length != ID_NUMBER_LEN {
         return Err(IdNumberError::Length { found: length });
@@ -84,8 +79,7 @@ fn split_layout<'a>(
             code: district.to_owned(),
         });
     }
-    let serial = number(12..16) as u16;
-    if serial == 0 {
+    if number(12..16) == 0 {
         return Err(IdNumberError::SerialZero);
     }
     Ok(Layout {

@@ -339,7 +339,7 @@ mod tests {
     fn within_respects_part_boundaries() {
         let kel = KodeWilayah::parse("35.77.01.1001").unwrap();
         assert!(kel.is_within(&KodeWilayah::parse("35.77").unwrap()));
-        assert!(!KodeWilayah::parse("35.7").is_ok());
+        assert!(KodeWilayah::parse("35.7").is_err());
         assert!(!kel.is_within(&KodeWilayah::parse("35.78").unwrap()));
     }
 }
