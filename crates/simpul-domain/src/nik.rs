@@ -83,11 +83,9 @@ fn split_layout(input: &str, districts: &impl DistrictCodes) -> Result<Layout, I
         return Err(IdNumberError::SerialZero);
     }
     Ok(Layout {
-        district,
         day: number(6..8),
         month: number(8..10),
         year2: number(10..12),
-        serial,
     })
 }
 
