@@ -82,6 +82,32 @@ pub struct EventFacts {
     pub existing_families: HashSet<NoKk>,
 }
 
+impl EventFacts {
+    /// Updates the facts as if `event` had been applied, so a batch of events can be
+    /// checked in order against one read of the registry.
+    pub fn record(&mut self, event: &RegistryEvent) {
+        match event {
+            RegistryEvent::KeluargaTerdaftar(family) => {
+                self.living_niks.extend(family.member_niks().cloned());
+                self.existing_families.insert(family.no_kk.clone());
+            }
+        }
+    }
+
+    /// The facts a batch of events needs, as (NIKs, KKs) to look up.
+    pub fn keys_for(events: &[RegistryEvent]) -> (Vec<&Nik>, Vec<&NoKk>) {
+        let niks = events
+            .iter()
+            .flat_map(RegistryEvent::referenced_niks)
+            .collect();
+        let kks = events
+            .iter()
+            .flat_map(RegistryEvent::referenced_families)
+            .collect();
+        (niks, kks)
+    }
+}
+
 /// Why an event may not be appended. Each maps to one stable API problem code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleViolation {

@@ -1,0 +1,224 @@
+//! The write path: check events against facts read in the transaction, journal them, and
+//! apply them to the read models, all in one commit.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
+use simpul_store::rows::{FamilyRow, ResidentRow, parse_nik, parse_no_kk};
+use simpul_store::{AppendReceipt, StoreError};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+
+use crate::{INSERT_CHUNK, unavailable};
+
+pub(crate) async fn append(
+    pool: &SqlitePool,
+    events: &[RegistryEvent],
+) -> Result<AppendReceipt, StoreError> {
+    if events.is_empty() {
+        return Ok(AppendReceipt {
+            sequences: Vec::new(),
+        });
+    }
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(unavailable)?;
+    let mut facts = read_facts(&mut tx, events).await?;
+    let today = simpul_domain::today();
+    for (index, event) in events.iter().enumerate() {
+        event
+            .check(&facts, today)
+            .map_err(|violation| StoreError::Rejected { index, violation })?;
+        facts.record(event);
+    }
+    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    write_journal(&mut tx, first, events).await?;
+    apply(&mut tx, events).await?;
+    tx.commit().await.map_err(unavailable)?;
+    let sequences = (0..events.len() as u64).map(|i| first as u64 + i).collect();
+    Ok(AppendReceipt { sequences })
+}
+
+fn json_list<'a>(keys: impl Iterator<Item = &'a str>) -> Result<String, StoreError> {
+    serde_json::to_string(&keys.collect::<Vec<_>>()).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+async fn read_facts(
+    conn: &mut SqliteConnection,
+    events: &[RegistryEvent],
+) -> Result<EventFacts, StoreError> {
+    let (niks, kks) = EventFacts::keys_for(events);
+    let living: Vec<String> = sqlx::query_scalar(
+        "SELECT nik FROM residents WHERE status = 'hidup' AND nik IN (SELECT value FROM json_each($1))",
+    )
+    .bind(json_list(niks.into_iter().map(Nik::as_str))?)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    let existing: Vec<String> = sqlx::query_scalar(
+        "SELECT no_kk FROM families WHERE no_kk IN (SELECT value FROM json_each($1))",
+    )
+    .bind(json_list(kks.into_iter().map(NoKk::as_str))?)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(EventFacts {
+        living_niks: living
+            .iter()
+            .map(|n| parse_nik(n))
+            .collect::<Result<HashSet<_>, _>>()?,
+        existing_families: existing
+            .iter()
+            .map(|k| parse_no_kk(k))
+            .collect::<Result<HashSet<_>, _>>()?,
+    })
+}
+
+async fn write_journal(
+    conn: &mut SqliteConnection,
+    first: i64,
+    events: &[RegistryEvent],
+) -> Result<(), StoreError> {
+    let recorded_at = Utc::now();
+    let mut rows = Vec::with_capacity(events.len());
+    for (offset, event) in events.iter().enumerate() {
+        let data = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        rows.push((
+            first + offset as i64,
+            event.event_type(),
+            event.kelurahan().as_str().to_owned(),
+            data,
+        ));
+    }
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO journal (sequence, event_type, subject, recorded_at, data) ",
+        );
+        insert.push_values(chunk, |mut b, (sequence, event_type, subject, data)| {
+            b.push_bind(*sequence)
+                .push_bind(*event_type)
+                .push_bind(subject.clone())
+                .push_bind(recorded_at)
+                .push_bind(data.clone());
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+async fn apply(conn: &mut SqliteConnection, events: &[RegistryEvent]) -> Result<(), StoreError> {
+    let mut families = Vec::new();
+    let mut residents = Vec::new();
+    for event in events {
+        match event {
+            RegistryEvent::KeluargaTerdaftar(family) => {
+                families.push(FamilyRow::from_domain(family));
+                residents.extend(family.members.iter().enumerate().map(|(position, member)| {
+                    ResidentRow::from_domain(member, &family.address, position)
+                }));
+            }
+        }
+    }
+    insert_families(conn, &families).await?;
+    insert_residents(conn, &residents).await
+}
+
+async fn insert_families(
+    conn: &mut SqliteConnection,
+    families: &[FamilyRow],
+) -> Result<(), StoreError> {
+    for chunk in families.chunks(INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO families (no_kk, street, rt, rw, kelurahan, head_nik) ",
+        );
+        insert.push_values(chunk, |mut b, f| {
+            b.push_bind(&f.no_kk)
+                .push_bind(&f.street)
+                .push_bind(f.rt)
+                .push_bind(f.rw)
+                .push_bind(&f.kelurahan)
+                .push_bind(&f.head_nik);
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(constraint_or_unavailable)?;
+    }
+    Ok(())
+}
+
+async fn insert_residents(
+    conn: &mut SqliteConnection,
+    residents: &[ResidentRow],
+) -> Result<(), StoreError> {
+    // 18 columns a row keeps each statement under SQLite's bound-parameter limit.
+    for chunk in residents.chunks(INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO residents ({}) ",
+            simpul_store::rows::RESIDENT_COLUMNS
+        ));
+        insert.push_values(chunk, |mut b, r| {
+            b.push_bind(&r.nik)
+                .push_bind(&r.no_kk)
+                .push_bind(&r.full_name)
+                .push_bind(&r.sex)
+                .push_bind(&r.birth_place)
+                .push_bind(r.birth_date)
+                .push_bind(&r.religion)
+                .push_bind(&r.marital_status)
+                .push_bind(&r.relationship)
+                .push_bind(&r.education)
+                .push_bind(&r.occupation)
+                .push_bind(&r.father_name)
+                .push_bind(&r.mother_name)
+                .push_bind(&r.citizenship)
+                .push_bind(&r.status)
+                .push_bind(&r.kelurahan)
+                .push_bind(&r.kecamatan)
+                .push_bind(r.position);
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(constraint_or_unavailable)?;
+    }
+    let tokens: Vec<(String, &str)> = residents
+        .iter()
+        .flat_map(|r| {
+            r.name_tokens()
+                .into_iter()
+                .map(move |t| (t, r.nik.as_str()))
+        })
+        .collect();
+    for chunk in tokens.chunks(INSERT_CHUNK) {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO resident_name_tokens (token, nik) ");
+        insert.push_values(chunk, |mut b, (token, nik)| {
+            b.push_bind(token.as_str()).push_bind(*nik);
+        });
+        insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(constraint_or_unavailable)?;
+    }
+    Ok(())
+}
+
+/// A unique-key failure after the rules passed means another writer got there first.
+fn constraint_or_unavailable(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => unavailable(error),
+    }
+}

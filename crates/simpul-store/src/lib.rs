@@ -1,0 +1,64 @@
+//! The storage contract every backend implements.
+//!
+//! The [`Store`] trait is the only way the rest of simpul reads or changes persistent state.
+//! Writes happen only through [`Store::append`]: each registry event is checked by the
+//! domain's rules against facts read inside the same transaction, appended to the journal,
+//! and applied to the read models (residents, families, name index), all in one commit.
+//!
+//! # Layout
+//! - [`error`]: [`StoreError`], split into what a caller acts on and the rest.
+//! - [`model`]: the read-model shapes the trait returns (records, pages, queries).
+//! - [`contract`]: the contract test suite, written once, run by every backend.
+
+pub mod contract;
+pub mod error;
+pub mod model;
+pub mod rows;
+
+use async_trait::async_trait;
+use simpul_domain::verification::VerificationRecord;
+use simpul_domain::wilayah::Region;
+use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
+
+pub use error::StoreError;
+pub use model::*;
+
+/// Persistent state of one hub. Implementations: SQLite (embedded) and PostgreSQL.
+///
+/// Every finder returns `Ok(None)` only when the row does not exist; an unreachable or
+/// failing database is always an `Err`, so an outage is never shown as "not found".
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip proving the database answers (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Inserts the region master data, replacing names of codes already present.
+    async fn load_regions(&self, regions: &[Region]) -> Result<u64, StoreError>;
+    async fn region(&self, code: &KodeWilayah) -> Result<Option<Region>, StoreError>;
+    /// Regions one level below `code`, ordered by code.
+    async fn region_children(&self, code: &KodeWilayah) -> Result<Vec<Region>, StoreError>;
+    /// Regions whose name contains `query` (case-insensitive), ordered by level then code.
+    async fn search_regions(&self, query: &str, limit: u32) -> Result<Vec<Region>, StoreError>;
+
+    /// Checks and appends events in order, atomically: either all are journaled and applied,
+    /// or none is and the first refused one is reported as [`StoreError::Rejected`].
+    async fn append(&self, events: &[RegistryEvent]) -> Result<AppendReceipt, StoreError>;
+
+    /// Journal entries with a sequence number greater than `after`, oldest first.
+    async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError>;
+
+    async fn resident(&self, nik: &Nik) -> Result<Option<ResidentRecord>, StoreError>;
+    async fn family(&self, no_kk: &NoKk) -> Result<Option<Family>, StoreError>;
+    async fn search_residents(
+        &self,
+        query: &ResidentQuery,
+    ) -> Result<Page<ResidentSummary>, StoreError>;
+
+    /// The verification view of each NIK that has a record; NIKs without one are absent.
+    async fn verification_records(
+        &self,
+        niks: &[Nik],
+    ) -> Result<std::collections::HashMap<Nik, VerificationRecord>, StoreError>;
+
+    async fn counts(&self) -> Result<RegistryCounts, StoreError>;
+}
