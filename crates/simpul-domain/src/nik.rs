@@ -193,6 +193,14 @@ impl Nik {
         self.0[12..16].parse().unwrap_or(0)
     }
 
+    /// The birth date the NIK encodes, its century placed as [`Nik::parse`] does for
+    /// `today`. `None` only if `today` is earlier than the day the NIK was parsed against.
+    pub fn birth_date(&self, today: NaiveDate) -> Option<NaiveDate> {
+        let field = |r: std::ops::Range<usize>| self.0[r].parse::<u32>().unwrap_or(0);
+        let (day, _) = nik_day(self.day_field()).ok()?;
+        resolve_date(day, field(8..10), field(10..12), today).ok()
+    }
+
     fn day_field(&self) -> u32 {
         self.0[6..8].parse().unwrap_or(0)
     }
@@ -306,6 +314,10 @@ mod tests {
         assert_eq!(nik.sex(), sex);
         assert!(nik.matches_birth_date(NaiveDate::from_ymd_opt(ymd.0, ymd.1, ymd.2).unwrap()));
         assert_eq!(nik.district().as_str(), "35.77.01");
+        assert_eq!(
+            nik.birth_date(today()),
+            NaiveDate::from_ymd_opt(ymd.0, ymd.1, ymd.2)
+        );
     }
 
     #[rstest]
