@@ -1,0 +1,245 @@
+//! The write path: check events against facts read in the transaction, journal them, and
+//! apply them to the read models, all in one commit.
+//!
+//! Concurrent writers are serialised by a transaction-scoped advisory lock taken first:
+//! the facts the rules see, the next journal sequence (`MAX + 1`), and the writes all
+//! happen while no other append can run, so sequences are gap-free and totally ordered,
+//! and the lock is released by the commit or rollback itself, never leaked.
+//!
+//! Every insert is one `INSERT ... SELECT FROM UNNEST(arrays)`: one bound array per column,
+//! so a batch of any size is one statement, far from PostgreSQL's 65,535-parameter limit.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
+use simpul_store::rows::{FamilyRow, RESIDENT_COLUMNS, ResidentRow, parse_nik, parse_no_kk};
+use simpul_store::{AppendReceipt, StoreError};
+use sqlx::{PgConnection, PgPool};
+
+use crate::unavailable;
+
+/// The advisory lock key every append takes ("simpul" in ASCII). Advisory keys are global
+/// to the database, so a fixed, recognisable value keeps clear of other users' keys.
+const APPEND_LOCK: i64 = 0x7369_6d70_756c;
+
+pub(crate) async fn append(
+    pool: &PgPool,
+    events: &[RegistryEvent],
+) -> Result<AppendReceipt, StoreError> {
+    if events.is_empty() {
+        return Ok(AppendReceipt {
+            sequences: Vec::new(),
+        });
+    }
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(APPEND_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    let mut facts = read_facts(&mut tx, events).await?;
+    let today = simpul_domain::today();
+    for (index, event) in events.iter().enumerate() {
+        event
+            .check(&facts, today)
+            .map_err(|violation| StoreError::Rejected { index, violation })?;
+        facts.record(event);
+    }
+    // Read after the lock: under READ COMMITTED each statement sees every append that
+    // committed before ours took the lock.
+    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    write_journal(&mut tx, first, events).await?;
+    apply(&mut tx, events).await?;
+    tx.commit().await.map_err(constraint_or_unavailable)?;
+    let first = u64::try_from(first)
+        .map_err(|_| StoreError::Corrupt("negative journal sequence".into()))?;
+    let sequences = (0..events.len() as u64).map(|i| first + i).collect();
+    Ok(AppendReceipt { sequences })
+}
+
+async fn read_facts(
+    conn: &mut PgConnection,
+    events: &[RegistryEvent],
+) -> Result<EventFacts, StoreError> {
+    let (niks, kks) = EventFacts::keys_for(events);
+    let niks: Vec<&str> = niks.into_iter().map(Nik::as_str).collect();
+    let kks: Vec<&str> = kks.into_iter().map(NoKk::as_str).collect();
+    let living: Vec<String> =
+        sqlx::query_scalar("SELECT nik FROM residents WHERE status = 'hidup' AND nik = ANY($1)")
+            .bind(&niks)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+    let existing: Vec<String> =
+        sqlx::query_scalar("SELECT no_kk FROM families WHERE no_kk = ANY($1)")
+            .bind(&kks)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+    Ok(EventFacts {
+        living_niks: living
+            .iter()
+            .map(|n| parse_nik(n))
+            .collect::<Result<HashSet<_>, _>>()?,
+        existing_families: existing
+            .iter()
+            .map(|k| parse_no_kk(k))
+            .collect::<Result<HashSet<_>, _>>()?,
+    })
+}
+
+async fn write_journal(
+    conn: &mut PgConnection,
+    first: i64,
+    events: &[RegistryEvent],
+) -> Result<(), StoreError> {
+    let recorded_at: DateTime<Utc> = Utc::now();
+    let mut sequences = Vec::with_capacity(events.len());
+    let mut types = Vec::with_capacity(events.len());
+    let mut subjects = Vec::with_capacity(events.len());
+    let mut data = Vec::with_capacity(events.len());
+    for (offset, event) in events.iter().enumerate() {
+        sequences.push(first + offset as i64);
+        types.push(event.event_type());
+        subjects.push(event.kelurahan().as_str());
+        data.push(
+            serde_json::to_string(event)
+                .map_err(|e| StoreError::Corrupt(format!("event not encodable: {e}")))?,
+        );
+    }
+    // The JSON travels as text and is cast per row, which also validates it as JSON.
+    sqlx::query(
+        "INSERT INTO journal (sequence, event_type, subject, recorded_at, data) \
+         SELECT sequence, event_type, subject, $4, data::jsonb \
+         FROM UNNEST($1::bigint[], $2::text[], $3::text[], $5::text[]) \
+           AS e(sequence, event_type, subject, data)",
+    )
+    .bind(&sequences)
+    .bind(&types)
+    .bind(&subjects)
+    .bind(recorded_at)
+    .bind(&data)
+    .execute(&mut *conn)
+    .await
+    .map_err(constraint_or_unavailable)?;
+    Ok(())
+}
+
+async fn apply(conn: &mut PgConnection, events: &[RegistryEvent]) -> Result<(), StoreError> {
+    let mut families = Vec::new();
+    let mut residents = Vec::new();
+    for event in events {
+        match event {
+            RegistryEvent::KeluargaTerdaftar(family) => {
+                families.push(FamilyRow::from_domain(family));
+                residents.extend(family.members.iter().enumerate().map(|(position, member)| {
+                    ResidentRow::from_domain(member, &family.address, position)
+                }));
+            }
+        }
+    }
+    insert_families(conn, &families).await?;
+    insert_residents(conn, &residents).await?;
+    insert_name_tokens(conn, &residents).await
+}
+
+/// One array per column of `rows`, for binding to `UNNEST`.
+fn column<'a, T: 'a, U>(rows: &'a [T], field: impl Fn(&'a T) -> U) -> Vec<U> {
+    rows.iter().map(field).collect()
+}
+
+async fn insert_families(conn: &mut PgConnection, rows: &[FamilyRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO families (no_kk, street, rt, rw, kelurahan, head_nik) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])",
+    )
+    .bind(column(rows, |f| f.no_kk.as_str()))
+    .bind(column(rows, |f| f.street.as_str()))
+    .bind(column(rows, |f| f.rt))
+    .bind(column(rows, |f| f.rw))
+    .bind(column(rows, |f| f.kelurahan.as_str()))
+    .bind(column(rows, |f| f.head_nik.as_str()))
+    .execute(&mut *conn)
+    .await
+    .map_err(constraint_or_unavailable)?;
+    Ok(())
+}
+
+async fn insert_residents(conn: &mut PgConnection, rows: &[ResidentRow]) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // The array types follow RESIDENT_COLUMNS' order.
+    let sql = format!(
+        "INSERT INTO residents ({RESIDENT_COLUMNS}) SELECT * FROM UNNEST(\
+         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::date[], $7::text[], \
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], \
+         $14::text[], $15::text[], $16::text[], $17::text[], $18::bigint[])"
+    );
+    let text = |field: fn(&ResidentRow) -> &String| column(rows, move |r| field(r).as_str());
+    sqlx::query(&sql)
+        .bind(text(|r| &r.nik))
+        .bind(text(|r| &r.no_kk))
+        .bind(text(|r| &r.full_name))
+        .bind(text(|r| &r.sex))
+        .bind(text(|r| &r.birth_place))
+        .bind(column(rows, |r| r.birth_date))
+        .bind(text(|r| &r.religion))
+        .bind(text(|r| &r.marital_status))
+        .bind(text(|r| &r.relationship))
+        .bind(text(|r| &r.education))
+        .bind(text(|r| &r.occupation))
+        .bind(text(|r| &r.father_name))
+        .bind(text(|r| &r.mother_name))
+        .bind(text(|r| &r.citizenship))
+        .bind(text(|r| &r.status))
+        .bind(text(|r| &r.kelurahan))
+        .bind(text(|r| &r.kecamatan))
+        .bind(column(rows, |r| r.position))
+        .execute(&mut *conn)
+        .await
+        .map_err(constraint_or_unavailable)?;
+    Ok(())
+}
+
+async fn insert_name_tokens(
+    conn: &mut PgConnection,
+    residents: &[ResidentRow],
+) -> Result<(), StoreError> {
+    let mut tokens = Vec::new();
+    let mut niks = Vec::new();
+    for resident in residents {
+        for token in resident.name_tokens() {
+            tokens.push(token);
+            niks.push(resident.nik.as_str());
+        }
+    }
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO resident_name_tokens (token, nik) SELECT * FROM UNNEST($1::text[], $2::text[])",
+    )
+    .bind(&tokens)
+    .bind(&niks)
+    .execute(&mut *conn)
+    .await
+    .map_err(constraint_or_unavailable)?;
+    Ok(())
+}
+
+/// A unique-key failure after the rules passed means another writer got there first (one
+/// that bypassed the advisory lock, since appends holding it never race each other).
+fn constraint_or_unavailable(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => unavailable(error),
+    }
+}

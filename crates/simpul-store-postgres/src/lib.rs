@@ -1,0 +1,340 @@
+//! The production store: PostgreSQL, through one `sqlx` connection pool.
+//!
+//! It holds the same logical schema as the SQLite backend and reads and writes through the
+//! shared row shapes of `simpul_store::rows`, so both backends interpret stored data
+//! identically; the contract suite in `simpul_store::contract` runs against both.
+//! Readers and the writer share one pool: PostgreSQL's MVCC lets reads run beside an
+//! append, and appends serialise among themselves on an advisory lock (see [`append`]).
+//! Connections are plain TCP: the project keeps one TLS stack for the whole workspace, and
+//! the database is expected on the same host or a private network.
+//!
+//! # Layout
+//! - this file: connection set-up and the `Store` implementation's read side.
+//! - [`append`]: the write path (lock, facts, rules, journal, read models in one transaction).
+//! - [`rows`]: reading rows into the shared row shapes.
+
+mod append;
+mod rows;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use simpul_domain::verification::VerificationRecord;
+use simpul_domain::wilayah::{Region, RegionLevel};
+use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
+use simpul_store::rows::{RESIDENT_COLUMNS, RegionRow, region_search_key};
+use simpul_store::{
+    AppendReceipt, JournalEntry, Page, RegistryCounts, ResidentQuery, ResidentRecord,
+    ResidentSummary, Store, StoreError,
+};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, QueryBuilder};
+
+use crate::rows::{FAMILY_COLUMNS, JOURNAL_COLUMNS, REGION_COLUMNS};
+
+/// Connections in the pool. The hub runs on a couple of cores; a few more connections than
+/// cores keep the CPU busy while some wait on I/O, and more would only queue in PostgreSQL.
+const MAX_CONNECTIONS: u32 = 8;
+/// How long a request waits for a free connection before the store reports itself
+/// unavailable, rather than hanging the request indefinitely.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    StoreError::unavailable(error)
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://` URL and runs the embedded migrations.
+    ///
+    /// The database must exist; it is never created here, so a mistyped URL fails instead
+    /// of silently starting an empty registry.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(url)
+            .await
+            .map_err(unavailable)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(StoreError::unavailable)?;
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn fetch_regions(
+    pool: &PgPool,
+    mut query: QueryBuilder<'_, Postgres>,
+) -> Result<Vec<Region>, StoreError> {
+    let rows = query.build().fetch_all(pool).await.map_err(unavailable)?;
+    rows.iter()
+        .map(|row| rows::region_row(row).map_err(unavailable)?.into_region())
+        .collect()
+}
+
+/// Appends the filter of a resident search (after `FROM residents`) to `builder`.
+fn push_resident_filter(builder: &mut QueryBuilder<'_, Postgres>, query: &ResidentQuery) {
+    builder.push(" WHERE TRUE");
+    if !query.name_tokens.is_empty() {
+        // Every token must match: a resident qualifies when it has as many matching token
+        // rows as tokens asked for (the primary key makes each (token, nik) unique).
+        builder
+            .push(" AND nik IN (SELECT nik FROM resident_name_tokens WHERE token = ANY(")
+            .push_bind(query.name_tokens.clone())
+            .push(") GROUP BY nik HAVING COUNT(*) = ")
+            .push_bind(query.name_tokens.len() as i64)
+            .push(")");
+    }
+    if let Some(date) = query.birth_date {
+        builder.push(" AND birth_date = ").push_bind(date);
+    }
+    if let Some(region) = &query.region {
+        match region.level() {
+            RegionLevel::KelurahanDesa => builder
+                .push(" AND kelurahan = ")
+                .push_bind(region.as_str().to_owned()),
+            RegionLevel::Kecamatan => builder
+                .push(" AND kecamatan = ")
+                .push_bind(region.as_str().to_owned()),
+            // Codes hold only digits and dots, so the prefix needs no LIKE escaping.
+            _ => builder
+                .push(" AND kecamatan LIKE ")
+                .push_bind(format!("{region}.%")),
+        };
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn load_regions(&self, regions: &[Region]) -> Result<u64, StoreError> {
+        if regions.is_empty() {
+            return Ok(0);
+        }
+        let rows: Vec<RegionRow> = regions.iter().map(RegionRow::from_domain).collect();
+        let text = |field: fn(&RegionRow) -> &String| {
+            rows.iter().map(|r| field(r).as_str()).collect::<Vec<_>>()
+        };
+        // One statement for the whole master list: one array per column.
+        sqlx::query(
+            "INSERT INTO regions (code, parent, level, name, name_search) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_search = excluded.name_search",
+        )
+        .bind(text(|r| &r.code))
+        .bind(rows.iter().map(|r| r.parent.as_deref()).collect::<Vec<_>>())
+        .bind(text(|r| &r.level))
+        .bind(text(|r| &r.name))
+        .bind(text(|r| &r.name_search))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(regions.len() as u64)
+    }
+
+    async fn region(&self, code: &KodeWilayah) -> Result<Option<Region>, StoreError> {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {REGION_COLUMNS} FROM regions WHERE code = "
+        ));
+        query.push_bind(code.as_str());
+        Ok(fetch_regions(&self.pool, query).await?.into_iter().next())
+    }
+
+    async fn region_children(&self, code: &KodeWilayah) -> Result<Vec<Region>, StoreError> {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {REGION_COLUMNS} FROM regions WHERE parent = "
+        ));
+        query.push_bind(code.as_str()).push(" ORDER BY code");
+        fetch_regions(&self.pool, query).await
+    }
+
+    async fn search_regions(&self, text: &str, limit: u32) -> Result<Vec<Region>, StoreError> {
+        // strpos, not LIKE: the text is a substring to find, with no wildcards to escape.
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {REGION_COLUMNS} FROM regions WHERE strpos(name_search, "
+        ));
+        query
+            .push_bind(region_search_key(text))
+            .push(") > 0 ORDER BY length(code), code LIMIT ")
+            .push_bind(i64::from(limit));
+        fetch_regions(&self.pool, query).await
+    }
+
+    #[tracing::instrument(skip_all, fields(events = events.len()))]
+    async fn append(&self, events: &[RegistryEvent]) -> Result<AppendReceipt, StoreError> {
+        append::append(&self.pool, events).await
+    }
+
+    async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
+        // A cursor beyond i64 is beyond every stored sequence: nothing follows it.
+        let Ok(after) = i64::try_from(after) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {JOURNAL_COLUMNS} FROM journal WHERE sequence > $1 ORDER BY sequence LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(rows::journal_entry).collect()
+    }
+
+    async fn resident(&self, nik: &Nik) -> Result<Option<ResidentRecord>, StoreError> {
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik = $1");
+        let Some(row) = sqlx::query(&sql)
+            .bind(nik.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let resident = rows::resident_row(&row)
+            .map_err(unavailable)?
+            .into_resident()?;
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk = $1");
+        let family = sqlx::query(&sql)
+            .bind(resident.no_kk.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| StoreError::Corrupt("resident without family".into()))?;
+        let address = rows::family_row(&family)
+            .map_err(unavailable)?
+            .into_address()?;
+        Ok(Some(ResidentRecord { resident, address }))
+    }
+
+    async fn family(&self, no_kk: &NoKk) -> Result<Option<Family>, StoreError> {
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk = $1");
+        let Some(row) = sqlx::query(&sql)
+            .bind(no_kk.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Ok(None);
+        };
+        let address = rows::family_row(&row)
+            .map_err(unavailable)?
+            .into_address()?;
+        let sql = format!(
+            "SELECT {RESIDENT_COLUMNS} FROM residents WHERE no_kk = $1 AND status = 'hidup' ORDER BY position"
+        );
+        let members = sqlx::query(&sql)
+            .bind(no_kk.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(|row| {
+                rows::resident_row(row)
+                    .map_err(unavailable)?
+                    .into_resident()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Family {
+            no_kk: no_kk.clone(),
+            address,
+            members,
+        }))
+    }
+
+    async fn search_residents(
+        &self,
+        query: &ResidentQuery,
+    ) -> Result<Page<ResidentSummary>, StoreError> {
+        let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM residents");
+        push_resident_filter(&mut count, query);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let mut select =
+            QueryBuilder::<Postgres>::new(format!("SELECT {RESIDENT_COLUMNS} FROM residents"));
+        push_resident_filter(&mut select, query);
+        select
+            .push(" ORDER BY nik LIMIT ")
+            .push_bind(i64::from(query.limit))
+            .push(" OFFSET ")
+            // An offset past i64 is past every row: clamp instead of failing.
+            .push_bind(i64::try_from(query.offset).unwrap_or(i64::MAX));
+        let items = select
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(|row| rows::resident_row(row).map_err(unavailable)?.into_summary())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            total: total as u64,
+            items,
+        })
+    }
+
+    async fn verification_records(
+        &self,
+        niks: &[Nik],
+    ) -> Result<HashMap<Nik, VerificationRecord>, StoreError> {
+        if niks.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys: Vec<&str> = niks.iter().map(Nik::as_str).collect();
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik = ANY($1)");
+        sqlx::query(&sql)
+            .bind(keys)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .iter()
+            .map(|row| {
+                rows::resident_row(row)
+                    .map_err(unavailable)?
+                    .into_verification()
+            })
+            .collect()
+    }
+
+    async fn counts(&self) -> Result<RegistryCounts, StoreError> {
+        // The journal's size is its last sequence (gap-free), which the primary key answers
+        // without a scan.
+        let (regions, residents, families, journal): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM regions), (SELECT COUNT(*) FROM residents), \
+             (SELECT COUNT(*) FROM families), (SELECT COALESCE(MAX(sequence), 0) FROM journal)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(RegistryCounts {
+            regions: regions as u64,
+            residents: residents as u64,
+            families: families as u64,
+            journal: journal as u64,
+        })
+    }
+}

@@ -1,0 +1,366 @@
+//! The storage contract suite on PostgreSQL, each check in a database of its own; plus
+//! checks that those databases are dropped and that the schema matches SQLite's.
+//!
+//! Set `SIMPUL_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`) to a
+//! database whose user may create databases; each test creates `simpul_test_<pid>_<n>_<ns>`
+//! beside it and drops it on the way out. Unset, every test here is skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Once;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use simpul_store_postgres::PostgresStore;
+use sqlx::{Connection, PgConnection};
+
+const URL_VARIABLE: &str = "SIMPUL_TEST_POSTGRES_URL";
+const PREFIX: &str = "simpul_test_";
+
+/// The server to test against, or `None` (said once per run) when it is not configured.
+fn server_url() -> Option<String> {
+    static SKIPPED: Once = Once::new();
+    let url = std::env::var(URL_VARIABLE).ok().filter(|u| !u.is_empty());
+    if url.is_none() {
+        SKIPPED.call_once(|| {
+            eprintln!("{URL_VARIABLE} is unset: PostgreSQL contract tests skipped");
+        });
+    }
+    url
+}
+
+/// `url` with its database name replaced by `database` (query parameters kept).
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// A name no other test, in this process or another, is using.
+fn unique_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{PREFIX}{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn database_exists(server: &str, name: &str) -> bool {
+    let mut admin = PgConnection::connect(server)
+        .await
+        .expect("connect to server");
+    let found: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut admin)
+            .await
+            .expect("query pg_database");
+    admin.close().await.expect("close");
+    found
+}
+
+/// A fresh, migrated store in a database of its own, dropped with the guard.
+struct Fresh {
+    store: PostgresStore,
+    server: String,
+    name: String,
+}
+
+impl std::ops::Deref for Fresh {
+    type Target = PostgresStore;
+    fn deref(&self) -> &PostgresStore {
+        &self.store
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn drop_database(server: &str, name: &str) -> Result<(), BoxError> {
+    let mut admin = PgConnection::connect(server).await?;
+    // FORCE ends the connections still open to it (the store's pool).
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut admin)
+        .await?;
+    admin.close().await?;
+    Ok(())
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        // Drop cannot await, and the test's runtime cannot be blocked on from inside it, so
+        // the DROP runs on a small runtime of its own in another thread.
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || -> Result<(), BoxError> {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(drop_database(&server, &name))
+        })
+        .join();
+        let failure = match dropped {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => "the dropping thread panicked".to_owned(),
+        };
+        let message = format!("test database {} left behind: {failure}", self.name);
+        if std::thread::panicking() {
+            eprintln!("{message}");
+        } else {
+            panic!("{message}");
+        }
+    }
+}
+
+async fn fresh() -> Option<Fresh> {
+    let server = server_url()?;
+    let name = unique_name();
+    let mut admin = PgConnection::connect(&server)
+        .await
+        .expect("connect to SIMPUL_TEST_POSTGRES_URL");
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close");
+    match PostgresStore::connect(&with_database(&server, &name)).await {
+        Ok(store) => Some(Fresh {
+            store,
+            server,
+            name,
+        }),
+        Err(error) => {
+            let cleanup = drop_database(&server, &name).await;
+            panic!("connect the store to {name}: {error:?} (drop: {cleanup:?})");
+        }
+    }
+}
+
+simpul_store::contract_suite!(fresh());
+
+#[tokio::test]
+async fn test_databases_are_dropped() {
+    let Some(store) = fresh().await else { return };
+    let (server, name) = (store.server.clone(), store.name.clone());
+    assert!(database_exists(&server, &name).await, "created");
+    drop(store);
+    assert!(!database_exists(&server, &name).await, "{name} leaked");
+    // Leftovers of earlier runs whose process is gone are leaks too (a guard that did not
+    // drop). Databases of live processes belong to tests running right now. Liveness is
+    // read from /proc, so the sweep runs only where there is one.
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let mut admin = PgConnection::connect(&server).await.expect("connect");
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(PREFIX)
+            .fetch_all(&mut admin)
+            .await
+            .expect("list databases");
+    admin.close().await.expect("close");
+    let leaked: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            let pid = n[PREFIX.len()..].split('_').next().unwrap_or_default();
+            !std::path::Path::new("/proc").join(pid).exists()
+        })
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "test databases of finished runs: {leaked:?}"
+    );
+}
+
+/// Table name to column names, in declaration order, and index name to table.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Schema {
+    tables: BTreeMap<String, Vec<String>>,
+    indexes: BTreeMap<String, String>,
+}
+
+/// Reads the tables, columns and indexes a directory of migrations creates. Only the
+/// statements the migrations use are understood; any other DDL fails the parse, so a new
+/// kind of migration extends this reader instead of slipping past the comparison.
+fn migration_schema(dir: &str) -> Schema {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("migrations directory")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let mut schema = Schema::default();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read migration");
+        let sql: String = text
+            .lines()
+            .map(|line| line.split("--").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            let words: Vec<&str> = statement.split_whitespace().collect();
+            match words.as_slice() {
+                ["CREATE", "TABLE", name, ..] => {
+                    let name = name.trim_end_matches('(');
+                    let open = statement.find('(').expect("column list");
+                    let close = statement.rfind(')').expect("column list end");
+                    let mut columns = Vec::new();
+                    let mut depth = 0;
+                    let mut item = String::new();
+                    for c in statement[open + 1..close].chars().chain([',']) {
+                        match c {
+                            '(' => depth += 1,
+                            ')' => depth -= 1,
+                            ',' if depth == 0 => {
+                                let first = item.split_whitespace().next().unwrap_or_default();
+                                if !["PRIMARY", "UNIQUE", "CONSTRAINT", "CHECK", "FOREIGN", ""]
+                                    .contains(&first)
+                                {
+                                    columns.push(first.to_owned());
+                                }
+                                item.clear();
+                                continue;
+                            }
+                            _ => {}
+                        }
+                        item.push(c);
+                    }
+                    schema.tables.insert(name.to_owned(), columns);
+                }
+                ["CREATE", "INDEX", name, "ON", table, ..] => {
+                    schema
+                        .indexes
+                        .insert((*name).to_owned(), table.trim_end_matches('(').to_owned());
+                }
+                _ => panic!("{}: statement not understood: {statement}", file.display()),
+            }
+        }
+    }
+    schema
+}
+
+fn sqlite_schema() -> Schema {
+    migration_schema(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../simpul-store-sqlite/migrations"
+    ))
+}
+
+#[test]
+fn migrations_define_the_same_tables_columns_and_indexes_as_sqlite() {
+    let sqlite = sqlite_schema();
+    assert!(
+        sqlite.tables.contains_key("residents"),
+        "parsed: {sqlite:?}"
+    );
+    let postgres = migration_schema(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    assert_eq!(postgres, sqlite);
+}
+
+#[tokio::test]
+async fn migrated_database_has_the_sqlite_tables_and_columns() {
+    let Some(store) = fresh().await else { return };
+    let mut conn = PgConnection::connect(&with_database(&store.server, &store.name))
+        .await
+        .expect("connect");
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations' \
+         ORDER BY table_name, ordinal_position",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("columns");
+    let indexes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT indexname::text, tablename::text FROM pg_indexes \
+         WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations' \
+         AND indexname NOT LIKE '%_pkey'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("indexes");
+    conn.close().await.expect("close");
+    let mut actual = Schema::default();
+    for (table, column) in rows {
+        actual.tables.entry(table).or_default().push(column);
+    }
+    actual.indexes = indexes.into_iter().collect();
+    assert_eq!(actual, sqlite_schema());
+}
+
+#[test]
+fn database_name_replaces_only_the_path() {
+    assert_eq!(
+        with_database("postgres://u@h:5432/test?sslmode=disable", "x"),
+        "postgres://u@h:5432/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    let names: BTreeSet<String> = (0..3).map(|_| unique_name()).collect();
+    assert_eq!(names.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_get_gap_free_sequences_and_one_winner() {
+    use simpul_domain::{RegistryEvent, RuleViolation};
+    use simpul_store::contract::fixture_family;
+    use simpul_store::{Store, StoreError};
+
+    let Some(store) = fresh().await else { return };
+    let register = |serial: u16| {
+        RegistryEvent::KeluargaTerdaftar(fixture_family("35.77.01.1001", serial, "Kepala"))
+    };
+    // Distinct families from many writers at once: every one lands, in one gap-free order.
+    let mut writers = tokio::task::JoinSet::new();
+    for serial in 1..=12 {
+        let (store, event) = (store.store.clone(), register(serial));
+        writers.spawn(async move { store.append(&[event]).await });
+    }
+    let mut sequences: Vec<u64> = writers
+        .join_all()
+        .await
+        .into_iter()
+        .flat_map(|r| r.expect("append").sequences)
+        .collect();
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=12).collect::<Vec<u64>>());
+    // The same new family from many writers at once: the rules see each other's commits,
+    // so exactly one wins and the rest are refused by the rule, not by a key clash.
+    let mut writers = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (store, event) = (store.store.clone(), register(99));
+        writers.spawn(async move { store.append(&[event]).await });
+    }
+    let results = writers.join_all().await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(won, 1, "{results:?}");
+    for result in results.into_iter().filter_map(Result::err) {
+        assert!(
+            matches!(
+                result,
+                StoreError::Rejected {
+                    index: 0,
+                    violation: RuleViolation::FamilyExists
+                }
+            ),
+            "{result:?}"
+        );
+    }
+    let journal = store.journal_after(0, 100).await.expect("journal");
+    assert_eq!(
+        journal.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        (1..=13).collect::<Vec<u64>>()
+    );
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand; `main` only dispatches.
+
+pub mod demo;
+pub mod nik;
+pub mod serve;

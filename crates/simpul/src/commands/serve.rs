@@ -1,0 +1,65 @@
+//! `simpul serve`: open the store, load master data, seed the demo city on first start,
+//! and serve the API until SIGTERM or Ctrl-C.
+
+use anyhow::Context;
+use simpul_api::{AppState, Limits};
+
+use crate::settings::Settings;
+use crate::{seed, store};
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    // Bind first, so a port already in use fails before minutes of seeding.
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("tidak bisa mendengarkan di {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    let store = store::open(&settings.database_url()).await?;
+    let directory = simpul_domain::wilayah::embedded();
+    seed::ensure_regions(store.as_ref(), directory).await?;
+    if settings.demo.seed_on_first_start && store.counts().await?.journal == 0 {
+        println!(
+            "Registri kosong: mengisi kota demo ({} penduduk, wilayah {})...",
+            settings.demo.residents, settings.demo.region
+        );
+        let spec = super::demo::spec(&settings.demo)?;
+        let seeded = seed::populate(store.clone(), spec, directory).await?;
+        println!(
+            "Kota demo siap: {} keluarga, {} penduduk.",
+            seeded.families, seeded.residents
+        );
+    }
+    let router = simpul_api::router(AppState {
+        store,
+        limits: Limits::default(),
+    });
+    println!("simpul siap di http://{address}/  (dokumentasi API: http://{address}/docs/)");
+    tracing::info!(%address, "serving");
+    simpul_api::serve(listener, router, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM (how service managers stop us) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,105 @@
+//! `simpul`: the civic data hub as one binary.
+//!
+//! `main` parses flags, loads [`settings::Settings`], and dispatches to a subcommand; it
+//! holds no rules and no SQL.
+//!
+//! # Layout
+//! - [`settings`]: typed configuration from defaults, a TOML file and `SIMPUL_*` variables.
+//! - [`store`]: opening the store a database URL names.
+//! - [`seed`]: region master data and the synthetic population, streamed into the store.
+//! - [`commands`]: `serve`, `demo`, `nik`.
+//! - [`bench`]: the HTTP load generator behind `simpul bench`.
+//! - [`telemetry`]: log set-up.
+
+mod bench;
+mod commands;
+mod seed;
+mod settings;
+mod store;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::settings::Settings;
+
+/// simpul: simpul data kependudukan untuk pemerintah daerah.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (optional; `simpul default-config` prints one).
+    #[arg(long, global = true, env = "SIMPUL_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default). Seeds the demo city on first start.
+    Serve,
+    /// Generate a synthetic population into the store.
+    Demo(commands::demo::DemoArgs),
+    /// NIK tools.
+    Nik {
+        #[command(subcommand)]
+        command: NikCommand,
+    },
+    /// Measure NIK verification over HTTP against a running hub.
+    Bench(bench::BenchArgs),
+    /// Print the default configuration file.
+    DefaultConfig,
+}
+
+#[derive(Debug, Subcommand)]
+enum NikCommand {
+    /// Parse NIKs: one JSON line each, or the exact rule broken.
+    Parse {
+        #[arg(required = true)]
+        niks: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("simpul: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    match command {
+        Command::Nik {
+            command: NikCommand::Parse { niks },
+        } => {
+            let all_valid = commands::nik::run(&niks)?;
+            return Ok(if all_valid {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::DefaultConfig => {
+            print!("{}", Settings::default_toml());
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let settings = Settings::load(cli.config.as_deref())?;
+    telemetry::init(settings.log_format);
+    match command {
+        Command::Serve => commands::serve::run(settings).await?,
+        Command::Demo(args) => commands::demo::run(settings, args).await?,
+        Command::Bench(args) => bench::run(args).await?,
+        Command::Nik { .. } | Command::DefaultConfig => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

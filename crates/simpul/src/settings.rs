@@ -1,0 +1,210 @@
+//! The hub's typed configuration, loaded once in `main` and passed by value.
+//!
+//! Layers, later winning: compiled defaults, then the TOML file (`--config`, or
+//! `SIMPUL_CONFIG`), then `SIMPUL_*` environment variables (`__` between nested keys, e.g.
+//! `SIMPUL_DEMO__RESIDENTS`). Unknown keys in the file stop start-up, so a typo is never
+//! silently ignored. Loading reads and never writes files.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// Environment variables that share the `SIMPUL_` prefix but are not settings: the test
+/// suite's service URLs. They are left out of the settings layer so that a hub started by a
+/// test does not refuse them as unknown keys.
+const NOT_SETTINGS_PREFIX: &str = "SIMPUL_TEST_";
+
+/// Everything the hub reads at start-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Directory holding the embedded database and other state.
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://path` or `postgres://...`. Empty means SQLite in `data_dir`.
+    pub database_url: String,
+    /// Address the HTTP API listens on.
+    pub listen: SocketAddr,
+    /// Log line format: `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// The synthetic demo city seeded into an empty store.
+    pub demo: DemoSettings,
+}
+
+/// What `serve` seeds on first start, and `demo`'s defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DemoSettings {
+    /// Seed the demo city when `serve` starts on an empty registry.
+    pub seed_on_first_start: bool,
+    /// Region to populate (Kemendagri code; default Kota Madiun).
+    pub region: String,
+    /// Residents to generate.
+    pub residents: u64,
+    /// Random seed; the same seed gives the same city.
+    pub seed: u64,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./simpul-data"),
+            database_url: String::new(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log_format: LogFormat::Text,
+            demo: DemoSettings::default(),
+        }
+    }
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self {
+            seed_on_first_start: true,
+            region: "35.77".into(),
+            // Kota Madiun has about 200,000 residents in 27 kelurahan.
+            residents: 200_000,
+            seed: 1,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given (tests pass their own).
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Self> {
+        let defaults = config::Config::try_from(&Settings::default())?;
+        let mut builder = config::Config::builder().add_source(defaults);
+        if let Some(file) = file {
+            anyhow::ensure!(
+                file.is_file(),
+                "berkas konfigurasi {} tidak ada",
+                file.display()
+            );
+            builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml));
+        }
+        let env: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(key, _)| {
+                key.starts_with("SIMPUL_")
+                    && !key.starts_with(NOT_SETTINGS_PREFIX)
+                    && key != "SIMPUL_CONFIG"
+            })
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("SIMPUL")
+                .separator("__")
+                .prefix_separator("_")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let settings: Settings = builder
+            .build()?
+            .try_deserialize()
+            .context("konfigurasi tidak valid")?;
+        Ok(settings)
+    }
+
+    /// The database URL to open: the configured one, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("simpul.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The defaults as a commented TOML file, printed by `simpul default-config`.
+    pub fn default_toml() -> String {
+        let body = toml::to_string_pretty(&Settings::default()).unwrap_or_default();
+        format!(
+            "# simpul configuration. Every key is optional; these are the defaults.\n\
+             # Environment variables override the file: SIMPUL_LISTEN, SIMPUL_DATA_DIR,\n\
+             # SIMPUL_DATABASE_URL, SIMPUL_LOG_FORMAT, SIMPUL_DEMO__RESIDENTS, ...\n\
+             # database_url = \"\" means SQLite in data_dir; or postgres://user@host/db\n\n{body}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_without_file_or_env() {
+        let settings = Settings::load_from(None, env(&[])).unwrap();
+        assert_eq!(settings, Settings::default());
+        assert_eq!(settings.database_url(), "sqlite://./simpul-data/simpul.db");
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("simpul.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/simpul\"\n[demo]\nresidents = 5000\n",
+        )
+        .unwrap();
+        let settings = Settings::load_from(
+            Some(&file),
+            env(&[
+                ("SIMPUL_LISTEN", "127.0.0.1:9100"),
+                ("SIMPUL_DEMO__SEED", "7"),
+                ("SIMPUL_TEST_POSTGRES_URL", "postgres://ignored"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.listen, "127.0.0.1:9100".parse().unwrap());
+        assert_eq!(settings.data_dir, PathBuf::from("/srv/simpul"));
+        assert_eq!((settings.demo.residents, settings.demo.seed), (5000, 7));
+        assert!(settings.demo.seed_on_first_start);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("simpul.toml");
+        std::fs::write(&file, "listne = \"127.0.0.1:9000\"\n").unwrap();
+        let error = Settings::load_from(Some(&file), env(&[])).unwrap_err();
+        assert!(format!("{error:#}").contains("listne"), "{error:#}");
+        let error = Settings::load_from(None, env(&[("SIMPUL_LISTEN", "nowhere")])).unwrap_err();
+        assert!(format!("{error:#}").contains("listen"), "{error:#}");
+        assert!(Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[])).is_err());
+    }
+
+    #[test]
+    fn the_printed_defaults_load_back_to_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("simpul.toml");
+        std::fs::write(&file, Settings::default_toml()).unwrap();
+        assert_eq!(
+            Settings::load_from(Some(&file), env(&[])).unwrap(),
+            Settings::default()
+        );
+    }
+}
