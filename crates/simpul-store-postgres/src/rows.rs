@@ -3,7 +3,7 @@
 //! The shared shapes hold plain strings and `i64`s; PostgreSQL decodes strictly by type, so
 //! the narrower `INTEGER` columns are read as `i32` and widened here, in one place.
 
-use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow};
+use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, parse_journal_data};
 use simpul_store::{JournalEntry, StoreError};
 use sqlx::Row;
 use sqlx::postgres::PgRow;
@@ -73,14 +73,6 @@ pub(crate) fn journal_entry(row: &PgRow) -> Result<JournalEntry, StoreError> {
         event_type: row.try_get("event_type").map_err(get)?,
         subject: row.try_get("subject").map_err(get)?,
         recorded_at: row.try_get("recorded_at").map_err(get)?,
-        data: serde_json::from_str(&data).map_err(|e| {
-            // Position and category only: serde_json's message can quote stored values.
-            StoreError::Corrupt(format!(
-                "journal data unreadable ({:?} at line {}, column {})",
-                e.classify(),
-                e.line(),
-                e.column()
-            ))
-        })?,
+        data: parse_journal_data(&data)?,
     })
 }

@@ -1,6 +1,6 @@
 //! Reading SQLite rows into the shared row shapes of `simpul_store::rows`.
 
-use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow};
+use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, parse_journal_data};
 use simpul_store::{JournalEntry, StoreError};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -57,7 +57,6 @@ pub(crate) fn journal_entry(row: &SqliteRow) -> Result<JournalEntry, StoreError>
         event_type: row.try_get("event_type").map_err(get)?,
         subject: row.try_get("subject").map_err(get)?,
         recorded_at: row.try_get("recorded_at").map_err(get)?,
-        data: serde_json::from_str(&data)
-            .map_err(|e| StoreError::Corrupt(format!("journal data: {e}")))?,
+        data: parse_journal_data(&data)?,
     })
 }

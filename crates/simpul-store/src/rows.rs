@@ -241,6 +241,19 @@ impl RegionRow {
     }
 }
 
+/// Parses a journal entry's stored JSON. On failure only the position and the kind of
+/// error are reported: serde_json's own message can quote stored values (names, NIKs).
+pub fn parse_journal_data(text: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "journal data unreadable ({:?} at line {}, column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
 /// The form region names are searched in: upper case, single spaces.
 pub fn region_search_key(name: &str) -> String {
     name.split_whitespace()
