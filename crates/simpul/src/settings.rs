@@ -198,6 +198,16 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_example_is_the_printed_defaults() {
+        let committed = include_str!("../../../simpul.example.toml");
+        assert_eq!(
+            committed,
+            Settings::default_toml(),
+            "run `simpul default-config > simpul.example.toml`"
+        );
+    }
+
+    #[test]
     fn the_printed_defaults_load_back_to_the_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("simpul.toml");
