@@ -42,8 +42,10 @@ use anyhow::{Context, ensure};
 
 use self::batch::BatchPlan;
 use self::claims::ClaimPool;
+use self::closed::ClosedRun;
 use self::http::{Endpoint, Workload};
 use self::load::Plan;
+use self::open::OpenRun;
 use self::report::{Machine, Report};
 use self::target::Target;
 
@@ -161,19 +163,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
 
-    let plan = Plan {
-        connections: args.connections,
-        warmup: Duration::from_secs(args.warmup),
-        duration: Duration::from_secs(args.duration),
+    let loads = Loads {
+        target: target.clone(),
+        ceiling: Workload::ceiling(target.host_header.clone()),
+        verification: Workload::verification(
+            target.host_header.clone(),
+            Arc::from(pool.bodies.clone()),
+        ),
+        plan: Plan {
+            connections: args.connections,
+            warmup: Duration::from_secs(args.warmup),
+            duration: Duration::from_secs(args.duration),
+        },
+        server_pid: args.server_pid,
     };
-    let ceiling = Workload::ceiling(target.host_header.clone());
-    let verification =
-        Workload::verification(target.host_header.clone(), Arc::from(pool.bodies.clone()));
-    let workload = |endpoint| match endpoint {
-        Endpoint::Ceiling => &ceiling,
-        Endpoint::Verification => &verification,
-    };
-
     let mut report = Report {
         machine,
         target: args.target.clone(),
@@ -183,58 +186,15 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         sample: residents.len(),
         mix: pool.counts(),
         preflight,
-        rounds: Vec::new(),
+        rounds: loads.saturation_rounds(args.rounds).await?,
         open: Vec::new(),
         batch: None,
     };
-
-    for round in 0..args.rounds {
-        // ABBA order: a slow drift of the machine's speed hits both endpoints alike.
-        let order = if round % 2 == 0 {
-            [Endpoint::Ceiling, Endpoint::Verification]
-        } else {
-            [Endpoint::Verification, Endpoint::Ceiling]
-        };
-        let mut runs = Vec::new();
-        for endpoint in order {
-            let run = closed::saturate(&target, workload(endpoint), &plan, args.server_pid).await?;
-            eprintln!(
-                "bench: round {}/{} {endpoint:?}: {:.0} req/s, {} failures",
-                round + 1,
-                args.rounds,
-                run.requests_per_sec,
-                run.tally.failures()
-            );
-            runs.push(run);
-        }
-        report.rounds.push(runs);
-    }
-
-    let saturation = report.verification_saturation().filter(|s| *s > 0.0);
-    match saturation {
+    match report.verification_saturation().filter(|s| *s > 0.0) {
+        Some(saturation) => report.open = loads.latency_runs(saturation, &args.rates).await?,
         None => eprintln!(
             "bench: verification never answered 200 at saturation; skipping the open loop"
         ),
-        Some(saturation) => {
-            for fraction in &args.rates {
-                let rate = saturation * fraction;
-                let mut runs = Vec::new();
-                for endpoint in [Endpoint::Verification, Endpoint::Ceiling] {
-                    let run =
-                        open::hold_rate(&target, workload(endpoint), &plan, rate, args.server_pid)
-                            .await?;
-                    eprintln!(
-                        "bench: open loop {:.0} req/s {endpoint:?}: p50 {:.2} ms, p99 {:.2} ms, {} failures",
-                        rate,
-                        run.latency.p50_ms,
-                        run.latency.p99_ms,
-                        run.tally.failures()
-                    );
-                    runs.push(run);
-                }
-                report.open.push((*fraction, runs));
-            }
-        }
     }
 
     if args.batch_claims > 0 {
@@ -257,6 +217,89 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// The two workloads and how to load them: what the closed and open phases share.
+struct Loads {
+    target: Target,
+    ceiling: Workload,
+    verification: Workload,
+    plan: Plan,
+    server_pid: Option<u32>,
+}
+
+impl Loads {
+    fn workload(&self, endpoint: Endpoint) -> &Workload {
+        match endpoint {
+            Endpoint::Ceiling => &self.ceiling,
+            Endpoint::Verification => &self.verification,
+        }
+    }
+
+    /// Closed-loop saturation of both endpoints, `rounds` times.
+    async fn saturation_rounds(&self, rounds: usize) -> anyhow::Result<Vec<Vec<ClosedRun>>> {
+        let mut all = Vec::with_capacity(rounds);
+        for round in 0..rounds {
+            // ABBA order: a slow drift of the machine's speed hits both endpoints alike.
+            let order = if round % 2 == 0 {
+                [Endpoint::Ceiling, Endpoint::Verification]
+            } else {
+                [Endpoint::Verification, Endpoint::Ceiling]
+            };
+            let mut runs = Vec::with_capacity(2);
+            for endpoint in order {
+                let run = closed::saturate(
+                    &self.target,
+                    self.workload(endpoint),
+                    &self.plan,
+                    self.server_pid,
+                )
+                .await?;
+                eprintln!(
+                    "bench: round {}/{rounds} {endpoint:?}: {:.0} req/s, {} failures",
+                    round + 1,
+                    run.requests_per_sec,
+                    run.tally.failures()
+                );
+                runs.push(run);
+            }
+            all.push(runs);
+        }
+        Ok(all)
+    }
+
+    /// Open-loop latency of verification, then of the ceiling at the same offered rate, for
+    /// each fraction of `saturation`.
+    async fn latency_runs(
+        &self,
+        saturation: f64,
+        fractions: &[f64],
+    ) -> anyhow::Result<Vec<(f64, Vec<OpenRun>)>> {
+        let mut all = Vec::with_capacity(fractions.len());
+        for &fraction in fractions {
+            let rate = saturation * fraction;
+            let mut runs = Vec::with_capacity(2);
+            for endpoint in [Endpoint::Verification, Endpoint::Ceiling] {
+                let run = open::hold_rate(
+                    &self.target,
+                    self.workload(endpoint),
+                    &self.plan,
+                    rate,
+                    self.server_pid,
+                )
+                .await?;
+                eprintln!(
+                    "bench: open loop {rate:.0} req/s {endpoint:?}: p50 {:.2} ms, p99 {:.2} ms, {} failures",
+                    run.latency.p50_ms,
+                    run.latency.p99_ms,
+                    run.tally.failures()
+                );
+                runs.push(run);
+            }
+            all.push((fraction, runs));
+        }
+        Ok(all)
+    }
 }
 
 #[cfg(test)]

@@ -311,10 +311,11 @@ mod tests {
         let run = hold_rate(&target, &workload, &plan, 400.0, None).await?;
         assert_eq!(run.tally.failures(), 0);
         assert_eq!(run.missed, 0);
-        // 400/s for 0.5 s: exactly 200 requests due in the window.
+        // 400/s for 0.5 s: exactly 200 requests due in the window. Their answers may land
+        // just past its end on a busy machine, hence the tolerance on the achieved rate.
         assert_eq!(run.latency.count, 200);
         assert!(
-            (360.0..=440.0).contains(&run.achieved_per_sec),
+            (300.0..=440.0).contains(&run.achieved_per_sec),
             "{}",
             run.achieved_per_sec
         );

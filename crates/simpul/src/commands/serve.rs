@@ -32,7 +32,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         store,
         limits: Limits::default(),
     });
-    println!("simpul siap di http://{address}/  (dokumentasi API: http://{address}/docs/)");
+    println!("simpul siap di http://{address}/ (dokumentasi API: http://{address}/docs/)");
     tracing::info!(%address, "serving");
     simpul_api::serve(listener, router, shutdown_signal()).await?;
     tracing::info!("stopped");

@@ -1,0 +1,44 @@
+//! simpul's HTTP API as a library: build the router, serve it on a bound listener.
+//!
+//! The API speaks the domain in Indonesian (`/api/v1/penduduk`, `nik`, `no_kk`); every
+//! failure is `application/problem+json` from one code table ([`problem`]); one middleware
+//! writes the access log and metrics ([`access_log`]).
+//!
+//! # Layout
+//! - [`router`]: the route table, reading like an API index.
+//! - [`handlers`]: one module per resource.
+//! - [`problem`]: the problem+json code table.
+//! - [`extract`]: JSON and query extractors whose rejections are problems.
+//! - [`state`]: the shared store handle and request limits.
+//! - [`access_log`], [`metrics`]: the per-request span, log line and Prometheus metrics.
+//! - [`openapi`]: the OpenAPI 3.1 document.
+
+pub mod access_log;
+pub mod extract;
+pub mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod router;
+pub mod state;
+
+use std::future::Future;
+
+pub use router::router;
+pub use state::{AppState, Limits};
+
+/// Serves `router` on an already-bound listener until `shutdown` completes, then lets
+/// in-flight requests finish (graceful shutdown). Runs the metrics upkeep meanwhile.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    metrics::install();
+    let upkeep = tokio::spawn(metrics::upkeep());
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    upkeep.abort();
+    served
+}

@@ -1,0 +1,69 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations, with the problem
+//! code table written into the `ProblemCode` schema's description.
+
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::{OpenApi as Document, RefOr};
+use utoipa::{Modify, OpenApi};
+
+use crate::problem::ProblemCode;
+
+use crate::handlers::{keluarga, ops, penduduk, verifikasi, wilayah};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "simpul",
+        description = "Simpul data kependudukan: registri penduduk, data wilayah Kemendagri, dan \
+                       verifikasi NIK tanpa membuka data pribadi. Setiap kesalahan berbentuk \
+                       application/problem+json (RFC 9457) dengan `code` yang stabil.",
+        license(name = "Apache-2.0")
+    ),
+    paths(
+        wilayah::search, wilayah::show, wilayah::children,
+        penduduk::show, penduduk::search,
+        keluarga::show,
+        verifikasi::single, verifikasi::batch,
+        ops::healthz, ops::readyz, ops::metrics,
+    ),
+    components(schemas(crate::problem::Problem, crate::problem::ProblemCode)),
+    modifiers(&ProblemTable),
+    tags(
+        (name = "wilayah", description = "Data wilayah Kemendagri (ODbL)"),
+        (name = "registri", description = "Penduduk dan keluarga"),
+        (name = "verifikasi", description = "Verifikasi NIK untuk OPD"),
+        (name = "operasi", description = "Kesehatan dan metrik"),
+    )
+)]
+/// The API's OpenAPI document; served at `/openapi.json` and browsed at `/docs`.
+pub struct ApiDoc;
+
+/// Writes the problem code table (code, status, title) into the `ProblemCode` schema, so
+/// the published document lists every code a client can receive.
+struct ProblemTable;
+
+impl Modify for ProblemTable {
+    fn modify(&self, openapi: &mut Document) {
+        let Some(schema) = openapi
+            .components
+            .as_mut()
+            .and_then(|components| components.schemas.get_mut("ProblemCode"))
+        else {
+            return;
+        };
+        if let RefOr::T(Schema::Object(object)) = schema {
+            let mut table = String::from(
+                "Kode masalah yang stabil. Setiap jawaban gagal membawa satu kode.\n\n\
+                 | code | status | title |\n| --- | --- | --- |\n",
+            );
+            for code in ProblemCode::ALL {
+                table.push_str(&format!(
+                    "| `{}` | {} | {} |\n",
+                    code.as_str(),
+                    code.status().as_u16(),
+                    code.title()
+                ));
+            }
+            object.description = Some(table);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The route table, reading like an API index, and the layers every request passes.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::handlers::{keluarga, ops, penduduk, verifikasi, wilayah};
+use crate::openapi::ApiDoc;
+use crate::problem::{ApiError, ProblemCode};
+use crate::state::AppState;
+
+/// Builds the whole application; tests call it without a socket. Also installs the
+/// process-wide metrics recorder that `/metrics` renders.
+pub fn router(state: AppState) -> Router {
+    crate::metrics::install();
+    let body_limit = DefaultBodyLimit::max(state.limits.max_body_bytes);
+    Router::new()
+        .route("/", get(ops::home))
+        .route("/api/v1/wilayah", get(wilayah::search))
+        .route("/api/v1/wilayah/{kode}", get(wilayah::show))
+        .route("/api/v1/wilayah/{kode}/anak", get(wilayah::children))
+        .route("/api/v1/penduduk", get(penduduk::search))
+        .route("/api/v1/penduduk/{nik}", get(penduduk::show))
+        .route("/api/v1/keluarga/{no_kk}", get(keluarga::show))
+        .route("/api/v1/nik/verifikasi", post(verifikasi::single))
+        .route("/api/v1/nik/verifikasi/batch", post(verifikasi::batch))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .layer(body_limit)
+        .with_state(state)
+        .merge(docs())
+        // Set after the merge: one fallback for the whole application.
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Inside the access log, so a panic is logged and counted as the 500 it becomes.
+        .layer(CatchPanicLayer::custom(|_panic| {
+            // The payload may quote request data; the route is on the access-log span.
+            tracing::error!("handler panicked");
+            ApiError::new(ProblemCode::Internal, "terjadi kesalahan pada server").into_response()
+        }))
+        .layer(axum::middleware::from_fn(crate::access_log::layer))
+}
+
+/// The Swagger UI at `/docs` and the document at `/openapi.json`. The UI's files are
+/// compiled into the binary (`vendored`), so the page loads nothing from a CDN.
+fn docs() -> Router {
+    Router::from(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .layer(axum::middleware::map_response(docs_problem))
+}
+
+/// The Swagger UI answers its own failures outside the table (a missing file is a bare
+/// 404, an undecodable path a text 400, a wrong method a bare 405); this maps them in.
+async fn docs_problem(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let error = match status {
+        StatusCode::NOT_FOUND => return route_not_found().await.into_response(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let mut problem = method_not_allowed().await.into_response();
+            if let Some(allow) = allow {
+                problem.headers_mut().insert(header::ALLOW, allow);
+            }
+            return problem;
+        }
+        status if status.is_client_error() => ApiError::new(
+            ProblemCode::InvalidPath,
+            "segmen alamat tidak dapat dibaca (harus teks UTF-8 yang sah)",
+        ),
+        status => ApiError::internal(format!("documentation route answered {status}")),
+    };
+    error.into_response()
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::new(
+        ProblemCode::RouteNotFound,
+        "lihat /docs untuk daftar alamat API",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ProblemCode::MethodNotAllowed,
+        "lihat /docs untuk metode yang didukung",
+    )
+}

@@ -1,0 +1,35 @@
+//! What every handler shares: the store and the request limits.
+
+use std::sync::Arc;
+
+use simpul_store::Store;
+
+/// Bounds on what one request may ask for.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted request body. A batch of 10,000 claims is about 1.5 MB of JSON.
+    pub max_body_bytes: usize,
+    /// Most claims in one batch verification.
+    pub max_batch_claims: usize,
+    /// Most rows in one page of search results.
+    pub max_page_size: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 4 * 1024 * 1024,
+            max_batch_claims: 10_000,
+            max_page_size: 100,
+        }
+    }
+}
+
+/// Shared by every handler through axum's `State`.
+#[derive(Clone)]
+pub struct AppState {
+    /// The registry; handlers see only the trait, never a backend.
+    pub store: Arc<dyn Store>,
+    /// Request bounds, checked by the extractors and handlers.
+    pub limits: Limits,
+}

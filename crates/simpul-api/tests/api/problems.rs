@@ -1,0 +1,162 @@
+//! The problem code table: every client-visible code is reachable, documented, and
+//! answered as problem+json; routing failures (404, 405, unreadable path) go through it.
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode, header};
+use serde_json::json;
+use simpul_api::problem::ProblemCode;
+
+use crate::helpers::{TestApp, TestResponse, assert_problem_shape};
+
+/// Codes this suite cannot provoke with a request to a healthy read-only API:
+/// `internal` needs a bug, `store_unavailable` a broken store (see `ops`), and
+/// `write_conflict` and `rule_violation` an endpoint that writes.
+const NOT_REACHABLE_BY_REQUEST: [ProblemCode; 4] = [
+    ProblemCode::Internal,
+    ProblemCode::StoreUnavailable,
+    ProblemCode::WriteConflict,
+    ProblemCode::RuleViolation,
+];
+
+#[tokio::test]
+async fn every_client_code_is_produced_by_some_request() {
+    let app = TestApp::spawn().await;
+    let claim = json!({"nik": app.nik(0, 0), "nama": "A", "tanggal_lahir": "1980-03-14"});
+    let mut answers: Vec<TestResponse> = Vec::new();
+    for uri in [
+        "/api/v1/penduduk/123",
+        "/api/v1/keluarga/123",
+        "/api/v1/wilayah/3.5",
+        "/api/v1/penduduk?halaman=0",
+        "/api/v1/penduduk/%FF%FE",
+        "/api/v1/penduduk/3577011403809999",
+        "/api/v1/keluarga/3577012501159999",
+        "/api/v1/wilayah/35.99",
+        "/api/v1/tidak-ada",
+    ] {
+        answers.push(app.get(uri).await);
+    }
+    let batch = "/api/v1/nik/verifikasi/batch";
+    answers.push(
+        app.post_raw(batch, Some("application/json"), b"{".to_vec())
+            .await,
+    );
+    answers.push(app.post_json(batch, &json!({"klaim": 1})).await);
+    answers.push(app.post_raw(batch, None, b"{}".to_vec()).await);
+    answers.push(
+        app.post_raw(batch, Some("application/json"), vec![b' '; 5 * 1024 * 1024])
+            .await,
+    );
+    answers.push(
+        app.post_json(batch, &json!({"klaim": vec![claim; 10_001]}))
+            .await,
+    );
+    answers.push(app.post_json(batch, &json!({"klaim": []})).await);
+    answers.push(app.send(Method::DELETE, "/healthz", None, Vec::new()).await);
+
+    let mut produced = BTreeSet::new();
+    for answer in &answers {
+        assert_problem_shape(answer);
+        let code = answer.json()["code"].as_str().expect("code").to_owned();
+        let row = ProblemCode::ALL
+            .iter()
+            .find(|c| c.as_str() == code)
+            .unwrap_or_else(|| panic!("{code} is not in the table"));
+        assert_eq!(answer.status, row.status(), "{code}");
+        assert_eq!(answer.json()["title"], row.title(), "{code}");
+        produced.insert(code);
+    }
+    let expected: BTreeSet<String> = ProblemCode::ALL
+        .iter()
+        .filter(|c| !NOT_REACHABLE_BY_REQUEST.contains(c))
+        .map(|c| c.as_str().to_owned())
+        .collect();
+    assert_eq!(produced, expected);
+}
+
+#[tokio::test]
+async fn the_table_is_published_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json").await.ok_json();
+    let schema = &doc["components"]["schemas"]["ProblemCode"];
+    let description = schema["description"].as_str().expect("description");
+    let listed: Vec<&str> = schema["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for code in ProblemCode::ALL {
+        let row = format!(
+            "| `{}` | {} | {} |",
+            code.as_str(),
+            code.status().as_u16(),
+            code.title()
+        );
+        assert!(
+            description.contains(&row),
+            "{row} missing from {description}"
+        );
+        assert!(listed.contains(&code.as_str()), "{code:?} not in the enum");
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_are_route_not_found() {
+    let app = TestApp::spawn().await;
+    for uri in [
+        "/api",
+        "/api/v2/penduduk",
+        "/api/v1/penduduk/",
+        "/api/v1/penduduk/3577011403800001/keluarga",
+        "/docs/tidak-ada.js",
+        "/openapi.yaml",
+    ] {
+        let response = app.get(uri).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(!response.content_type().is_empty(), "{uri}");
+        response.problem(StatusCode::NOT_FOUND, "route_not_found");
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_are_method_not_allowed_with_allow() {
+    let app = TestApp::spawn().await;
+    for (method, uri, allowed) in [
+        (Method::DELETE, "/api/v1/penduduk/3577011403800001", "GET"),
+        (Method::POST, "/api/v1/wilayah", "GET"),
+        (Method::GET, "/api/v1/nik/verifikasi", "POST"),
+        (Method::PUT, "/api/v1/nik/verifikasi/batch", "POST"),
+        (Method::POST, "/openapi.json", "GET"),
+    ] {
+        let response = app.send(method.clone(), uri, None, Vec::new()).await;
+        response.problem(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+        let allow = response
+            .headers
+            .get(header::ALLOW)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(allow.contains(allowed), "{method} {uri}: Allow = {allow:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_path_segment_is_invalid_path() {
+    let app = TestApp::spawn().await;
+    for (uri, field) in [
+        ("/api/v1/penduduk/%FF", "nik"),
+        ("/api/v1/keluarga/3577%C0%AF", "no_kk"),
+        ("/api/v1/wilayah/%E2%82/anak", "kode"),
+    ] {
+        let body = app
+            .get(uri)
+            .await
+            .problem(StatusCode::BAD_REQUEST, "invalid_path");
+        assert_eq!(body["field"], field, "{uri}");
+    }
+    // The documentation routes answer through the same table.
+    app.get("/docs/%FF")
+        .await
+        .problem(StatusCode::BAD_REQUEST, "invalid_path");
+}
