@@ -10,10 +10,12 @@
 //! - [`problem`]: the problem+json code table.
 //! - [`extract`]: JSON and query extractors whose rejections are problems.
 //! - [`state`]: the shared store handle and request limits.
+//! - [`coalesce`]: concurrent single verifications read from the store together.
 //! - [`access_log`], [`metrics`]: the per-request span, log line and Prometheus metrics.
 //! - [`openapi`]: the OpenAPI 3.1 document.
 
 pub mod access_log;
+pub mod coalesce;
 pub mod extract;
 pub mod handlers;
 pub mod metrics;

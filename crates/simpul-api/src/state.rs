@@ -1,8 +1,11 @@
-//! What every handler shares: the store and the request limits.
+//! What every handler shares: the store, the coalesced verification reads, and the
+//! request limits.
 
 use std::sync::Arc;
 
 use simpul_store::Store;
+
+use crate::coalesce::VerificationReads;
 
 /// Bounds on what one request may ask for.
 #[derive(Debug, Clone, Copy)]
@@ -32,4 +35,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Request bounds, checked by the extractors and handlers.
     pub limits: Limits,
+    /// Single verifications, coalesced into shared store reads.
+    pub verification_reads: VerificationReads,
+}
+
+impl AppState {
+    /// Wraps `store`; starts the verification workers on the current tokio runtime.
+    pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
+        Self {
+            verification_reads: VerificationReads::start(store.clone()),
+            store,
+            limits,
+        }
+    }
 }

@@ -20,10 +20,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
-use simpul_store::rows::{RESIDENT_COLUMNS, RegionRow, region_search_key};
+use simpul_store::rows::{
+    RESIDENT_COLUMNS, RegionRow, VERIFICATION_COLUMNS, VerificationRow, region_search_key,
+    verification_map,
+};
 use simpul_store::{
     AppendReceipt, JournalEntry, Page, RegistryCounts, ResidentQuery, ResidentRecord,
     ResidentSummary, Store, StoreError,
@@ -305,19 +309,17 @@ impl Store for PostgresStore {
             return Ok(HashMap::new());
         }
         let keys: Vec<&str> = niks.iter().map(Nik::as_str).collect();
-        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik = ANY($1)");
-        sqlx::query(&sql)
+        let sql = format!("SELECT {VERIFICATION_COLUMNS} FROM residents WHERE nik = ANY($1)");
+        let rows = sqlx::query_as::<_, (String, String, String, NaiveDate, String, String)>(&sql)
             .bind(keys)
             .fetch_all(&self.pool)
             .await
-            .map_err(unavailable)?
-            .iter()
-            .map(|row| {
-                rows::resident_row(row)
-                    .map_err(unavailable)?
-                    .into_verification()
-            })
-            .collect()
+            .map_err(unavailable)?;
+        verification_map(
+            niks,
+            rows.into_iter()
+                .map(|(a, b, c, d, e, f)| VerificationRow(a, b, c, d, e, f)),
+        )
     }
 
     async fn counts(&self) -> Result<RegistryCounts, StoreError> {

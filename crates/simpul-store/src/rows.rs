@@ -169,19 +169,6 @@ impl ResidentRow {
             tanggal_lahir: self.birth_date,
         })
     }
-
-    pub fn into_verification(self) -> Result<(Nik, VerificationRecord), StoreError> {
-        Ok((
-            parse_nik(&self.nik)?,
-            VerificationRecord {
-                status: coded("status", &self.status, ResidentStatus::from_code)?,
-                full_name: self.full_name,
-                birth_date: self.birth_date,
-                birth_place: self.birth_place,
-                mother_name: self.mother_name,
-            },
-        ))
-    }
 }
 
 impl FamilyRow {
@@ -239,6 +226,61 @@ impl RegionRow {
             level,
         })
     }
+}
+
+/// The columns a verification reads, in the order of [`VerificationRow`]: only what a
+/// claim is compared with, so the hot path moves as little data as it can.
+pub const VERIFICATION_COLUMNS: &str =
+    "nik, status, full_name, birth_date, birth_place, mother_name";
+
+/// One resident's verification view as stored, in [`VERIFICATION_COLUMNS`] order. It
+/// deserialises from a JSON array too, which SQLite uses to return a whole batch in one
+/// value instead of one row at a time.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct VerificationRow(
+    pub String,
+    pub String,
+    pub String,
+    pub NaiveDate,
+    pub String,
+    pub String,
+);
+
+impl VerificationRow {
+    /// The stored NIK text and the record. The caller maps the text back to the NIK it
+    /// asked for, so the number is not parsed again.
+    pub fn into_record(self) -> Result<(String, VerificationRecord), StoreError> {
+        let Self(nik, status, full_name, birth_date, birth_place, mother_name) = self;
+        Ok((
+            nik,
+            VerificationRecord {
+                status: coded("status", &status, ResidentStatus::from_code)?,
+                full_name,
+                birth_date,
+                birth_place,
+                mother_name,
+            },
+        ))
+    }
+}
+
+/// Keys `rows` by the NIKs that were asked for; a row for a NIK not asked for means the
+/// query is wrong, which is reported rather than ignored.
+pub fn verification_map(
+    asked: &[Nik],
+    rows: impl IntoIterator<Item = VerificationRow>,
+) -> Result<std::collections::HashMap<Nik, VerificationRecord>, StoreError> {
+    let by_text: std::collections::HashMap<&str, &Nik> =
+        asked.iter().map(|nik| (nik.as_str(), nik)).collect();
+    rows.into_iter()
+        .map(|row| {
+            let (text, record) = row.into_record()?;
+            let nik = by_text
+                .get(text.as_str())
+                .ok_or_else(|| StoreError::Corrupt("verification row not asked for".into()))?;
+            Ok(((*nik).clone(), record))
+        })
+        .collect()
 }
 
 /// Parses a journal entry's stored JSON. On failure only the position and the kind of

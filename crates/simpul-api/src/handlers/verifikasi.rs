@@ -22,12 +22,8 @@ pub async fn single(
     Json(claim): Json<IdentityClaim>,
 ) -> Result<Json<VerificationOutcome>, ApiError> {
     let nik = parse_nik("nik", &claim.nik)?;
-    let records = state
-        .store
-        .verification_records(std::slice::from_ref(&nik))
-        .await?;
-    let outcome = match records.get(&nik) {
-        Some(record) => verify(&claim, record),
+    let outcome = match state.verification_reads.read(nik).await? {
+        Some(record) => verify(&claim, &record),
         None => VerificationOutcome::not_found(),
     };
     Ok(Json(outcome))

@@ -79,10 +79,7 @@ impl TestApp {
             .map(RegistryEvent::KeluargaTerdaftar)
             .collect();
         store.append(&events).await.expect("fixture families");
-        let router = router(AppState {
-            store: store.clone(),
-            limits,
-        });
+        let router = router(AppState::new(store.clone(), limits));
         Self {
             router,
             store,

@@ -28,10 +28,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             seeded.families, seeded.residents
         );
     }
-    let router = simpul_api::router(AppState {
-        store,
-        limits: Limits::default(),
-    });
+    let router = simpul_api::router(AppState::new(store, Limits::default()));
     println!("simpul siap di http://{address}/ (dokumentasi API: http://{address}/docs/)");
     tracing::info!(%address, "serving");
     simpul_api::serve(listener, router, shutdown_signal()).await?;
