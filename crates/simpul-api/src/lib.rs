@@ -38,6 +38,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     metrics::install();
     let upkeep = tokio::spawn(metrics::upkeep());
+    // Answers are small and written whole: without TCP_NODELAY, Nagle's algorithm can hold
+    // one back until the client's delayed ACK (tens of milliseconds on Linux).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
+    });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
