@@ -14,7 +14,10 @@
 //!   tested against.
 //! - [`name`]: Indonesian name normalisation and comparison.
 //! - [`verification`]: identity-claim verification verdicts (no personal data out).
+//! - [`access`]: the one authorization gate: roles scoped to regions or agencies, actions,
+//!   agency grants, and the policy table that decides.
 
+pub mod access;
 pub mod codes;
 pub mod event;
 pub mod family;
