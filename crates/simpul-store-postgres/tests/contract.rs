@@ -22,7 +22,13 @@ fn server_url() -> Option<String> {
     let url = std::env::var(URL_VARIABLE).ok().filter(|u| !u.is_empty());
     if url.is_none() {
         SKIPPED.call_once(|| {
-            eprintln!("{URL_VARIABLE} is unset: PostgreSQL contract tests skipped");
+            // Straight to the process's stderr: the test harness captures `eprintln!` of
+            // passing tests, and this line must be seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "{URL_VARIABLE} is unset: PostgreSQL contract tests skipped"
+            );
         });
     }
     url
