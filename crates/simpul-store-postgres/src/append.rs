@@ -9,11 +9,10 @@
 //! Every insert is one `INSERT ... SELECT FROM UNNEST(arrays)`: one bound array per column,
 //! so a batch of any size is one statement, far from PostgreSQL's 65,535-parameter limit.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
-use simpul_store::rows::{FamilyRow, RESIDENT_COLUMNS, ResidentRow, parse_nik, parse_no_kk};
+use simpul_store::decide::{check_in_order, facts_from_keys, receipt};
+use simpul_store::rows::{FamilyRow, RESIDENT_COLUMNS, ResidentRow};
 use simpul_store::{AppendReceipt, StoreError};
 use sqlx::{PgConnection, PgPool};
 
@@ -28,9 +27,7 @@ pub(crate) async fn append(
     events: &[RegistryEvent],
 ) -> Result<AppendReceipt, StoreError> {
     if events.is_empty() {
-        return Ok(AppendReceipt {
-            sequences: Vec::new(),
-        });
+        return Ok(receipt(1, 0));
     }
     let mut tx = pool.begin().await.map_err(unavailable)?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
@@ -38,14 +35,8 @@ pub(crate) async fn append(
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-    let mut facts = read_facts(&mut tx, events).await?;
-    let today = simpul_domain::today();
-    for (index, event) in events.iter().enumerate() {
-        event
-            .check(&facts, today)
-            .map_err(|violation| StoreError::Rejected { index, violation })?;
-        facts.record(event);
-    }
+    let facts = read_facts(&mut tx, events).await?;
+    check_in_order(events, facts, simpul_domain::today())?;
     // Read after the lock: under READ COMMITTED each statement sees every append that
     // committed before ours took the lock.
     let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal")
@@ -57,8 +48,7 @@ pub(crate) async fn append(
     tx.commit().await.map_err(constraint_or_unavailable)?;
     let first = u64::try_from(first)
         .map_err(|_| StoreError::Corrupt("negative journal sequence".into()))?;
-    let sequences = (0..events.len() as u64).map(|i| first + i).collect();
-    Ok(AppendReceipt { sequences })
+    Ok(receipt(first, events.len()))
 }
 
 async fn read_facts(
@@ -80,16 +70,7 @@ async fn read_facts(
             .fetch_all(&mut *conn)
             .await
             .map_err(unavailable)?;
-    Ok(EventFacts {
-        living_niks: living
-            .iter()
-            .map(|n| parse_nik(n))
-            .collect::<Result<HashSet<_>, _>>()?,
-        existing_families: existing
-            .iter()
-            .map(|k| parse_no_kk(k))
-            .collect::<Result<HashSet<_>, _>>()?,
-    })
+    facts_from_keys(&living, &existing)
 }
 
 async fn write_journal(

@@ -1,11 +1,10 @@
 //! The write path: check events against facts read in the transaction, journal them, and
 //! apply them to the read models, all in one commit.
 
-use std::collections::HashSet;
-
 use chrono::Utc;
 use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
-use simpul_store::rows::{FamilyRow, ResidentRow, parse_nik, parse_no_kk};
+use simpul_store::decide::{check_in_order, facts_from_keys, receipt};
+use simpul_store::rows::{FamilyRow, ResidentRow};
 use simpul_store::{AppendReceipt, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
@@ -16,22 +15,14 @@ pub(crate) async fn append(
     events: &[RegistryEvent],
 ) -> Result<AppendReceipt, StoreError> {
     if events.is_empty() {
-        return Ok(AppendReceipt {
-            sequences: Vec::new(),
-        });
+        return Ok(receipt(1, 0));
     }
     let mut tx = pool
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(unavailable)?;
-    let mut facts = read_facts(&mut tx, events).await?;
-    let today = simpul_domain::today();
-    for (index, event) in events.iter().enumerate() {
-        event
-            .check(&facts, today)
-            .map_err(|violation| StoreError::Rejected { index, violation })?;
-        facts.record(event);
-    }
+    let facts = read_facts(&mut tx, events).await?;
+    check_in_order(events, facts, simpul_domain::today())?;
     let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal")
         .fetch_one(&mut *tx)
         .await
@@ -39,8 +30,7 @@ pub(crate) async fn append(
     write_journal(&mut tx, first, events).await?;
     apply(&mut tx, events).await?;
     tx.commit().await.map_err(unavailable)?;
-    let sequences = (0..events.len() as u64).map(|i| first as u64 + i).collect();
-    Ok(AppendReceipt { sequences })
+    Ok(receipt(first as u64, events.len()))
 }
 
 fn json_list<'a>(keys: impl Iterator<Item = &'a str>) -> Result<String, StoreError> {
@@ -66,16 +56,7 @@ async fn read_facts(
     .fetch_all(&mut *conn)
     .await
     .map_err(unavailable)?;
-    Ok(EventFacts {
-        living_niks: living
-            .iter()
-            .map(|n| parse_nik(n))
-            .collect::<Result<HashSet<_>, _>>()?,
-        existing_families: existing
-            .iter()
-            .map(|k| parse_no_kk(k))
-            .collect::<Result<HashSet<_>, _>>()?,
-    })
+    facts_from_keys(&living, &existing)
 }
 
 async fn write_journal(

@@ -8,9 +8,12 @@
 //! # Layout
 //! - [`error`]: [`StoreError`], split into what a caller acts on and the rest.
 //! - [`model`]: the read-model shapes the trait returns (records, pages, queries).
+//! - [`decide`]: the checks every backend's append makes the same way.
+//! - [`rows`]: plain row shapes shared by the backends.
 //! - [`contract`]: the contract test suite, written once, run by every backend.
 
 pub mod contract;
+pub mod decide;
 pub mod error;
 pub mod model;
 pub mod rows;
