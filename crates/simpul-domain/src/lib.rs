@@ -10,6 +10,8 @@
 //! - [`resident`]: residents (biodata) and their status.
 //! - [`family`]: families (KK) and the one-head rule.
 //! - [`event`]: registry events, the facts they are checked against, and the rules.
+//! - [`lampid`]: e-LAMPID submissions (kelahiran, kematian, pindah, datang): payloads, their
+//!   validation, the approval workflow across levels, and the public tracking code.
 //! - [`registry`]: an in-memory registry that applies events; the model the stores are
 //!   tested against.
 //! - [`name`]: Indonesian name normalisation and comparison.
@@ -21,6 +23,7 @@ pub mod access;
 pub mod codes;
 pub mod event;
 pub mod family;
+pub mod lampid;
 pub mod name;
 pub mod nik;
 pub mod registry;
