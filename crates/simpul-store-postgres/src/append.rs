@@ -11,7 +11,9 @@
 
 use chrono::{DateTime, Utc};
 use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
-use simpul_store::decide::{check_in_order, facts_from_keys, receipt};
+use simpul_store::decide::{
+    check_in_order, facts_from_keys, journal_rows, read_model_rows, receipt,
+};
 use simpul_store::rows::{FamilyRow, RESIDENT_COLUMNS, ResidentRow};
 use simpul_store::{AppendReceipt, StoreError};
 use sqlx::{PgConnection, PgPool};
@@ -79,19 +81,11 @@ async fn write_journal(
     events: &[RegistryEvent],
 ) -> Result<(), StoreError> {
     let recorded_at: DateTime<Utc> = Utc::now();
-    let mut sequences = Vec::with_capacity(events.len());
-    let mut types = Vec::with_capacity(events.len());
-    let mut subjects = Vec::with_capacity(events.len());
-    let mut data = Vec::with_capacity(events.len());
-    for (offset, event) in events.iter().enumerate() {
-        sequences.push(first + offset as i64);
-        types.push(event.event_type());
-        subjects.push(event.kelurahan().as_str());
-        data.push(
-            serde_json::to_string(event)
-                .map_err(|e| StoreError::Corrupt(format!("event not encodable: {e}")))?,
-        );
-    }
+    let rows = journal_rows(first, events)?;
+    let sequences = column(&rows, |r| r.sequence);
+    let types = column(&rows, |r| r.event_type);
+    let subjects = column(&rows, |r| r.subject.as_str());
+    let data = column(&rows, |r| r.data.as_str());
     // The JSON travels as text and is cast per row, which also validates it as JSON.
     sqlx::query(
         "INSERT INTO journal (sequence, event_type, subject, recorded_at, data) \
@@ -111,21 +105,10 @@ async fn write_journal(
 }
 
 async fn apply(conn: &mut PgConnection, events: &[RegistryEvent]) -> Result<(), StoreError> {
-    let mut families = Vec::new();
-    let mut residents = Vec::new();
-    for event in events {
-        match event {
-            RegistryEvent::KeluargaTerdaftar(family) => {
-                families.push(FamilyRow::from_domain(family));
-                residents.extend(family.members.iter().enumerate().map(|(position, member)| {
-                    ResidentRow::from_domain(member, &family.address, position)
-                }));
-            }
-        }
-    }
-    insert_families(conn, &families).await?;
-    insert_residents(conn, &residents).await?;
-    insert_name_tokens(conn, &residents).await
+    let rows = read_model_rows(events);
+    insert_families(conn, &rows.families).await?;
+    insert_residents(conn, &rows.residents).await?;
+    insert_name_tokens(conn, &rows.residents).await
 }
 
 /// One array per column of `rows`, for binding to `UNNEST`.

@@ -3,7 +3,9 @@
 
 use chrono::Utc;
 use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
-use simpul_store::decide::{check_in_order, facts_from_keys, receipt};
+use simpul_store::decide::{
+    check_in_order, facts_from_keys, journal_rows, read_model_rows, receipt,
+};
 use simpul_store::rows::{FamilyRow, ResidentRow};
 use simpul_store::{AppendReceipt, StoreError};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
@@ -65,26 +67,17 @@ async fn write_journal(
     events: &[RegistryEvent],
 ) -> Result<(), StoreError> {
     let recorded_at = Utc::now();
-    let mut rows = Vec::with_capacity(events.len());
-    for (offset, event) in events.iter().enumerate() {
-        let data = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        rows.push((
-            first + offset as i64,
-            event.event_type(),
-            event.kelurahan().as_str().to_owned(),
-            data,
-        ));
-    }
+    let rows = journal_rows(first, events)?;
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO journal (sequence, event_type, subject, recorded_at, data) ",
         );
-        insert.push_values(chunk, |mut b, (sequence, event_type, subject, data)| {
-            b.push_bind(*sequence)
-                .push_bind(*event_type)
-                .push_bind(subject.clone())
+        insert.push_values(chunk, |mut b, row| {
+            b.push_bind(row.sequence)
+                .push_bind(row.event_type)
+                .push_bind(&row.subject)
                 .push_bind(recorded_at)
-                .push_bind(data.clone());
+                .push_bind(&row.data);
         });
         insert
             .build()
@@ -96,20 +89,9 @@ async fn write_journal(
 }
 
 async fn apply(conn: &mut SqliteConnection, events: &[RegistryEvent]) -> Result<(), StoreError> {
-    let mut families = Vec::new();
-    let mut residents = Vec::new();
-    for event in events {
-        match event {
-            RegistryEvent::KeluargaTerdaftar(family) => {
-                families.push(FamilyRow::from_domain(family));
-                residents.extend(family.members.iter().enumerate().map(|(position, member)| {
-                    ResidentRow::from_domain(member, &family.address, position)
-                }));
-            }
-        }
-    }
-    insert_families(conn, &families).await?;
-    insert_residents(conn, &residents).await
+    let rows = read_model_rows(events);
+    insert_families(conn, &rows.families).await?;
+    insert_residents(conn, &rows.residents).await
 }
 
 async fn insert_families(
