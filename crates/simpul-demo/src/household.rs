@@ -289,29 +289,7 @@ impl<R: Rng> Builder<'_, R> {
         };
         let (father, mother) = (self.parent(husband), self.parent(wife));
         let count = weighted(self.rng, &[(0, 10), (1, 40), (2, 35), (3, 15)]);
-        let births = ages::children_births(
-            self.rng,
-            mother.birth,
-            &[father.birth, mother.birth],
-            count,
-            self.today,
-        );
-        let naming = ChildNaming::choose(self.rng);
-        for (order, birth) in births.into_iter().enumerate() {
-            if ages::still_at_home(self.rng, age_on(birth, self.today)) {
-                let sex = self.child_sex();
-                self.child(
-                    &father,
-                    &mother,
-                    sex,
-                    birth,
-                    order,
-                    naming,
-                    Rel::Cucu,
-                    Marital::BelumKawin,
-                );
-            }
-        }
+        self.add_children(&father, &mother, count, Rel::Cucu);
     }
 
     /// A live-in helper, with her own religion and parents elsewhere.

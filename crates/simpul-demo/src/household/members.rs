@@ -111,6 +111,18 @@ impl<'a, R: Rng> Builder<'a, R> {
         if born == 0 {
             return;
         }
+        self.add_children(father, mother, born, Rel::Anak);
+    }
+
+    /// Up to `born` children of `father` and `mother`, those still living at home added
+    /// with `relationship` (Anak to the head, Cucu in a three-generation household).
+    pub(super) fn add_children(
+        &mut self,
+        father: &Parent,
+        mother: &Parent,
+        born: usize,
+        relationship: Rel,
+    ) {
         let births = ages::children_births(
             self.rng,
             mother.birth,
@@ -129,7 +141,7 @@ impl<'a, R: Rng> Builder<'a, R> {
                     birth,
                     order,
                     naming,
-                    Rel::Anak,
+                    relationship,
                     Marital::BelumKawin,
                 );
             }
