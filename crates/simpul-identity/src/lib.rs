@@ -1,6 +1,7 @@
 //! Operator credentials, as pure values and functions: argon2id passwords and their policy,
 //! TOTP second factor with replay protection, one-time recovery codes, sign-in throttling,
-//! and session tokens.
+//! and session tokens. And machine-client credentials for the OAuth 2.0 client-credentials
+//! grant: client ids and secrets, scopes, and the signed access tokens clients get.
 //!
 //! This crate decides; it stores nothing and reads no clock or entropy of its own. Callers
 //! (the API's sign-in handlers, the CLI's `admin create-user`) pass in the time (`now`), a
@@ -20,6 +21,11 @@
 //!   machine.
 //! - [`session`]: 256-bit session tokens, their stored SHA-256 hashes, idle and absolute
 //!   timeouts.
+//! - [`client`]: machine-client ids, 256-bit client secrets and their stored SHA-256
+//!   hashes, and the scope rules of RFC 6749 §3.3.
+//! - [`jwt`]: short-lived EdDSA (Ed25519) access tokens in the RFC 9068 JWT profile, their
+//!   strict verification, the JWKS; [`jwt::keys`]: the rotating ring of signing keys and its
+//!   key-file text.
 //!
 //! # A sign-in, as the API is expected to run it
 //! 1. Load the account by username. Ask [`throttle::LoginThrottle::check`]; if it refuses,
@@ -32,13 +38,26 @@
 //!    success issue a [`session::SessionToken`], storing only its hash — all in one
 //!    transaction, so two concurrent requests cannot both use one code.
 //!
+//! # A token request, as the API is expected to run it
+//! 1. Read the client id and secret (`client_secret_basic`); parse the id with
+//!    [`client::ClientId::parse`] and load the client. Verify the secret with
+//!    [`client::ClientSecretHash::verify`]; any failure answers `invalid_client`.
+//! 2. Narrow the requested scope with [`client::Scope::grant`] on the client's granted
+//!    scope; a failure answers `invalid_scope`.
+//! 3. Build [`jwt::AccessClaims::new`] and sign them with [`jwt::AccessTokenSigner::issue`].
+//!    Resource endpoints check the bearer token with [`jwt::AccessTokenSigner::verify`] and
+//!    the claims' scope; the hub serves [`jwt::AccessTokenSigner::jwks`].
+//!
 //! # Secrets
 //! Types holding a secret in clear ([`totp::TotpSecret`], [`recovery::RecoveryCode`],
-//! [`session::SessionToken`]) print `<redacted>` in `Debug`, have no `Display`, and are
-//! zeroed when dropped; strings derived from them (enrolment URI, QR code, cookie value)
+//! [`session::SessionToken`], [`client::ClientSecret`], [`jwt::AccessTokenSigner`]) print no
+//! secret in `Debug`, have no `Display`, and are zeroed when dropped; strings derived from
+//! them (enrolment URI, QR code, cookie value, client secret text, access token, key file)
 //! come back as `Zeroizing<String>`. Errors carry no secret and no username.
 
+pub mod client;
 mod hex;
+pub mod jwt;
 pub mod password;
 pub mod policy;
 pub mod recovery;
@@ -46,6 +65,14 @@ pub mod session;
 pub mod throttle;
 pub mod totp;
 
+pub use client::{
+    ClientId, ClientIdError, ClientSecret, ClientSecretHash, ClientSecretRejection, Scope,
+    ScopeError,
+};
+pub use jwt::{
+    AccessClaims, AccessTokenSigner, RotationError, SigningKeyId, SigningKeyIdError,
+    SigningKeysError, TokenRejection,
+};
 pub use password::{PasswordError, PasswordHash, PasswordHasher};
 pub use policy::{PolicyViolation, check_password};
 pub use recovery::{RECOVERY_CODE_COUNT, RecoveryCode, RecoveryCodeSet, RecoveryRejection};
