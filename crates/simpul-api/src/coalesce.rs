@@ -142,7 +142,10 @@ mod tests {
     async fn concurrent_reads_share_store_calls_and_get_their_own_answers() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
+        let store =
+            SqliteStore::connect(&url, std::sync::Arc::new(simpul_store::Vault::ephemeral()))
+                .await
+                .unwrap();
         let families: Vec<_> = (1..=20)
             .map(|i| fixture_family("35.77.01.1001", i, &format!("Warga {i}")))
             .collect();

@@ -261,7 +261,7 @@ impl From<StoreError> for ApiError {
                     "coba lagi beberapa saat lagi",
                 )
             },
-            StoreError::Corrupt(what) => Self::internal(what),
+            StoreError::Corrupt(what) | StoreError::Keys(what) => Self::internal(what),
         }
     }
 }

@@ -44,6 +44,8 @@ pub enum BlindDomain {
     NoKk,
     /// One word of a normalised name ([`simpul_domain::name::tokens`]).
     NameToken,
+    /// A birth date as `YYYY-MM-DD`, so residents can be searched by it.
+    BirthDate,
 }
 
 impl BlindDomain {
@@ -53,6 +55,7 @@ impl BlindDomain {
             Self::Nik => b"nik",
             Self::NoKk => b"no-kk",
             Self::NameToken => b"name-token",
+            Self::BirthDate => b"birth-date",
         }
     }
 }

@@ -3,6 +3,8 @@
 //! It holds the same logical schema as the SQLite backend and reads and writes through the
 //! shared row shapes of `simpul_store::rows`, so both backends interpret stored data
 //! identically; the contract suite in `simpul_store::contract` runs against both.
+//! Personal data reaches the database only sealed, and rows are found by blind indexes,
+//! both made by the [`Vault`] the store is given (see `simpul_store::vault`).
 //! Readers and the writer share one pool: PostgreSQL's MVCC lets reads run beside an
 //! append, and appends serialise among themselves on an advisory lock (see [`append`]).
 //! Connections are plain TCP: the project keeps one TLS stack for the whole workspace, and
@@ -11,31 +13,33 @@
 //! # Layout
 //! - this file: connection set-up and the `Store` implementation's read side.
 //! - [`append`]: the write path (lock, facts, rules, journal, read models in one transaction).
+//! - [`reseal`]: key rotation, one batch of rows at a time.
 //! - [`rows`]: reading rows into the shared row shapes.
 
 mod append;
+mod reseal;
 mod rows;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
 use simpul_store::rows::{
-    RESIDENT_COLUMNS, RegionRow, VERIFICATION_COLUMNS, VerificationRow, region_search_key,
-    verification_map,
+    FAMILY_COLUMNS, RESIDENT_COLUMNS, RegionRow, VERIFICATION_COLUMNS, VerificationRow,
+    nik_indexes, region_search_key, verification_map,
 };
 use simpul_store::{
-    AppendReceipt, JournalEntry, Page, RegistryCounts, ResidentQuery, ResidentRecord,
-    ResidentSummary, Store, StoreError,
+    AppendReceipt, JournalEntry, Page, RegistryCounts, ResealBatch, ResidentQuery, ResidentRecord,
+    ResidentSummary, SealedTable, Store, StoreError, Vault,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder};
 
-use crate::rows::{FAMILY_COLUMNS, JOURNAL_COLUMNS, REGION_COLUMNS};
+use crate::rows::{JOURNAL_COLUMNS, REGION_COLUMNS};
 
 /// Connections in the pool. The hub runs on a couple of cores; a few more connections than
 /// cores keep the CPU busy while some wait on I/O, and more would only queue in PostgreSQL.
@@ -43,11 +47,15 @@ const MAX_CONNECTIONS: u32 = 8;
 /// How long a request waits for a free connection before the store reports itself
 /// unavailable, rather than hanging the request indefinitely.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The advisory lock key the blind-key stamp is taken under ("simpulk" in ASCII): two hubs
+/// starting on one new database at once must not both stamp it, each with its own key.
+const STAMP_LOCK: i64 = 0x73_696d_7075_6c6b;
 
 /// The PostgreSQL implementation of [`Store`].
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    vault: Arc<Vault>,
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -55,11 +63,13 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 }
 
 impl PostgresStore {
-    /// Connects to a `postgres://` URL and runs the embedded migrations.
+    /// Connects to a `postgres://` URL, runs the embedded migrations, and checks that
+    /// `vault`'s blind key is the one that built the database's indexes (stamping a new
+    /// database with it).
     ///
     /// The database must exist; it is never created here, so a mistyped URL fails instead
     /// of silently starting an empty registry.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, vault: Arc<Vault>) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -70,13 +80,54 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(StoreError::unavailable)?;
-        Ok(Self { pool })
+        check_blind_key(&pool, &vault).await?;
+        Ok(Self { pool, vault })
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Stamps a new database with the vault's blind key, or refuses one built with another.
+///
+/// The read, the check and the stamp happen under a transaction-scoped advisory lock, so a
+/// second hub starting at the same moment waits, then (READ COMMITTED: each statement sees
+/// what committed before it) reads the first one's stamp and is checked against it.
+async fn check_blind_key(pool: &PgPool, vault: &Vault) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(STAMP_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    let recorded: Vec<(String, String)> = sqlx::query_as(
+        "SELECT key, value FROM store_meta WHERE key IN ('blind_key_id', 'blind_key_check') \
+         ORDER BY key",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let get = |name: &str| {
+        recorded
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    vault.verify_recorded(get("blind_key_id"), get("blind_key_check"))?;
+    if recorded.is_empty() {
+        sqlx::query(
+            "INSERT INTO store_meta (key, value) \
+             VALUES ('blind_key_id', $1), ('blind_key_check', $2)",
+        )
+        .bind(vault.blind_key_id())
+        .bind(vault.blind_key_check())
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    }
+    tx.commit().await.map_err(unavailable)
 }
 
 async fn fetch_regions(
@@ -89,23 +140,46 @@ async fn fetch_regions(
         .collect()
 }
 
+/// A resident search as the database sees it: the blind indexes of its name words and
+/// birth date (computed once for the count and the page), and its region in clear.
+struct BlindQuery<'a> {
+    name_tokens: Vec<String>,
+    birth_date: Option<String>,
+    region: Option<&'a KodeWilayah>,
+}
+
+impl<'a> BlindQuery<'a> {
+    fn new(query: &'a ResidentQuery, vault: &Vault) -> Self {
+        Self {
+            name_tokens: vault.name_token_indexes(&query.name_tokens),
+            birth_date: query.birth_date.map(|d| vault.birth_date_index(d)),
+            region: query.region.as_ref(),
+        }
+    }
+}
+
 /// Appends the filter of a resident search (after `FROM residents`) to `builder`.
-fn push_resident_filter(builder: &mut QueryBuilder<'_, Postgres>, query: &ResidentQuery) {
+fn push_resident_filter(builder: &mut QueryBuilder<'_, Postgres>, blind: &BlindQuery<'_>) {
     builder.push(" WHERE TRUE");
-    if !query.name_tokens.is_empty() {
+    if !blind.name_tokens.is_empty() {
         // Every token must match: a resident qualifies when it has as many matching token
         // rows as tokens asked for (the primary key makes each (token, nik) unique).
         builder
-            .push(" AND nik IN (SELECT nik FROM resident_name_tokens WHERE token = ANY(")
-            .push_bind(query.name_tokens.clone())
-            .push(") GROUP BY nik HAVING COUNT(*) = ")
-            .push_bind(query.name_tokens.len() as i64)
+            .push(
+                " AND nik_index IN (SELECT nik_index FROM resident_name_tokens \
+                 WHERE token_index = ANY(",
+            )
+            .push_bind(blind.name_tokens.clone())
+            .push(") GROUP BY nik_index HAVING COUNT(*) = ")
+            .push_bind(blind.name_tokens.len() as i64)
             .push(")");
     }
-    if let Some(date) = query.birth_date {
-        builder.push(" AND birth_date = ").push_bind(date);
+    if let Some(date) = &blind.birth_date {
+        builder
+            .push(" AND birth_date_index = ")
+            .push_bind(date.clone());
     }
-    if let Some(region) = &query.region {
+    if let Some(region) = blind.region {
         match region.level() {
             RegionLevel::KelurahanDesa => builder
                 .push(" AND kelurahan = ")
@@ -186,7 +260,7 @@ impl Store for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(events = events.len()))]
     async fn append(&self, events: &[RegistryEvent]) -> Result<AppendReceipt, StoreError> {
-        append::append(&self.pool, events).await
+        append::append(&self.pool, &self.vault, events).await
     }
 
     async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
@@ -203,39 +277,42 @@ impl Store for PostgresStore {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter().map(rows::journal_entry).collect()
+        rows.iter()
+            .map(|row| rows::journal_entry(row, &self.vault))
+            .collect()
     }
 
     async fn resident(&self, nik: &Nik) -> Result<Option<ResidentRecord>, StoreError> {
-        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik = $1");
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik_index = $1");
         let Some(row) = sqlx::query(&sql)
-            .bind(nik.as_str())
+            .bind(self.vault.nik_index(nik))
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?
         else {
             return Ok(None);
         };
-        let resident = rows::resident_row(&row)
-            .map_err(unavailable)?
-            .into_resident()?;
-        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk = $1");
+        let row = rows::resident_row(&row).map_err(unavailable)?;
+        let family_index = row.no_kk_index.clone();
+        let resident = row.into_resident(&self.vault)?;
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk_index = $1");
         let family = sqlx::query(&sql)
-            .bind(resident.no_kk.as_str())
+            .bind(family_index)
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?
             .ok_or_else(|| StoreError::Corrupt("resident without family".into()))?;
         let address = rows::family_row(&family)
             .map_err(unavailable)?
-            .into_address()?;
+            .into_address(&self.vault)?;
         Ok(Some(ResidentRecord { resident, address }))
     }
 
     async fn family(&self, no_kk: &NoKk) -> Result<Option<Family>, StoreError> {
-        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk = $1");
+        let index = self.vault.no_kk_index(no_kk);
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk_index = $1");
         let Some(row) = sqlx::query(&sql)
-            .bind(no_kk.as_str())
+            .bind(&index)
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?
@@ -244,12 +321,13 @@ impl Store for PostgresStore {
         };
         let address = rows::family_row(&row)
             .map_err(unavailable)?
-            .into_address()?;
+            .into_address(&self.vault)?;
         let sql = format!(
-            "SELECT {RESIDENT_COLUMNS} FROM residents WHERE no_kk = $1 AND status = 'hidup' ORDER BY position"
+            "SELECT {RESIDENT_COLUMNS} FROM residents \
+             WHERE no_kk_index = $1 AND status = 'hidup' ORDER BY position"
         );
         let members = sqlx::query(&sql)
-            .bind(no_kk.as_str())
+            .bind(&index)
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?
@@ -257,7 +335,7 @@ impl Store for PostgresStore {
             .map(|row| {
                 rows::resident_row(row)
                     .map_err(unavailable)?
-                    .into_resident()
+                    .into_resident(&self.vault)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Family {
@@ -271,8 +349,9 @@ impl Store for PostgresStore {
         &self,
         query: &ResidentQuery,
     ) -> Result<Page<ResidentSummary>, StoreError> {
+        let blind = BlindQuery::new(query, &self.vault);
         let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM residents");
-        push_resident_filter(&mut count, query);
+        push_resident_filter(&mut count, &blind);
         let total: i64 = count
             .build_query_scalar()
             .fetch_one(&self.pool)
@@ -280,9 +359,10 @@ impl Store for PostgresStore {
             .map_err(unavailable)?;
         let mut select =
             QueryBuilder::<Postgres>::new(format!("SELECT {RESIDENT_COLUMNS} FROM residents"));
-        push_resident_filter(&mut select, query);
+        push_resident_filter(&mut select, &blind);
+        // The blind index orders pages stably without revealing anything about the order.
         select
-            .push(" ORDER BY nik LIMIT ")
+            .push(" ORDER BY nik_index LIMIT ")
             .push_bind(i64::from(query.limit))
             .push(" OFFSET ")
             // An offset past i64 is past every row: clamp instead of failing.
@@ -293,7 +373,11 @@ impl Store for PostgresStore {
             .await
             .map_err(unavailable)?
             .iter()
-            .map(|row| rows::resident_row(row).map_err(unavailable)?.into_summary())
+            .map(|row| {
+                rows::resident_row(row)
+                    .map_err(unavailable)?
+                    .into_summary(&self.vault)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             total: total as u64,
@@ -308,17 +392,19 @@ impl Store for PostgresStore {
         if niks.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys: Vec<&str> = niks.iter().map(Nik::as_str).collect();
-        let sql = format!("SELECT {VERIFICATION_COLUMNS} FROM residents WHERE nik = ANY($1)");
-        let rows = sqlx::query_as::<_, (String, String, String, NaiveDate, String, String)>(&sql)
-            .bind(keys)
+        let indexes = nik_indexes(niks, &self.vault);
+        let sql = format!("SELECT {VERIFICATION_COLUMNS} FROM residents WHERE nik_index = ANY($1)");
+        let rows = sqlx::query_as::<_, (String, String, String)>(&sql)
+            .bind(&indexes)
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
         verification_map(
             niks,
+            &indexes,
             rows.into_iter()
-                .map(|(a, b, c, d, e, f)| VerificationRow(a, b, c, d, e, f)),
+                .map(|(index, status, pii)| VerificationRow(index, status, pii)),
+            &self.vault,
         )
     }
 
@@ -338,5 +424,15 @@ impl Store for PostgresStore {
             families: families as u64,
             journal: journal as u64,
         })
+    }
+
+    #[tracing::instrument(skip_all, fields(table = table.name(), limit))]
+    async fn reseal(
+        &self,
+        table: SealedTable,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<ResealBatch, StoreError> {
+        reseal::reseal(&self.pool, &self.vault, table, after, limit).await
     }
 }

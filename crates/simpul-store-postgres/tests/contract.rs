@@ -1,15 +1,19 @@
 //! The storage contract suite on PostgreSQL, each check in a database of its own; plus
-//! checks that those databases are dropped and that the schema matches SQLite's.
+//! checks that those databases are dropped, that the schema matches SQLite's, that no
+//! table holds personal data in clear, and that another blind key is refused.
 //!
 //! Set `SIMPUL_TEST_POSTGRES_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`) to a
 //! database whose user may create databases; each test creates `simpul_test_<pid>_<n>_<ns>`
 //! beside it and drops it on the way out. Unset, every test here is skipped.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Once;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Once};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use simpul_domain::{KodeWilayah, RegistryEvent};
+use simpul_store::contract::{TestKeys, fixture_today, plaintext_found, sensitive_strings};
+use simpul_store::{Store, StoreError, Vault};
 use simpul_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
 
@@ -79,11 +83,22 @@ async fn database_exists(server: &str, name: &str) -> bool {
     found
 }
 
+/// A database of its own on the test server, dropped with the guard.
+struct TestDatabase {
+    server: String,
+    name: String,
+}
+
+impl TestDatabase {
+    fn url(&self) -> String {
+        with_database(&self.server, &self.name)
+    }
+}
+
 /// A fresh, migrated store in a database of its own, dropped with the guard.
 struct Fresh {
     store: PostgresStore,
-    server: String,
-    name: String,
+    db: TestDatabase,
 }
 
 impl std::ops::Deref for Fresh {
@@ -105,7 +120,7 @@ async fn drop_database(server: &str, name: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
-impl Drop for Fresh {
+impl Drop for TestDatabase {
     fn drop(&mut self) {
         // Drop cannot await, and the test's runtime cannot be blocked on from inside it, so
         // the DROP runs on a small runtime of its own in another thread.
@@ -131,7 +146,8 @@ impl Drop for Fresh {
     }
 }
 
-async fn fresh() -> Option<Fresh> {
+/// A new, empty database of its own on the test server.
+async fn create_database() -> Option<TestDatabase> {
     let server = server_url()?;
     let name = unique_name();
     let mut admin = PgConnection::connect(&server)
@@ -142,25 +158,26 @@ async fn fresh() -> Option<Fresh> {
         .await
         .expect("create test database");
     admin.close().await.expect("close");
-    match PostgresStore::connect(&with_database(&server, &name)).await {
-        Ok(store) => Some(Fresh {
-            store,
-            server,
-            name,
-        }),
-        Err(error) => {
-            let cleanup = drop_database(&server, &name).await;
-            panic!("connect the store to {name}: {error:?} (drop: {cleanup:?})");
-        }
-    }
+    Some(TestDatabase { server, name })
 }
 
-simpul_store::contract_suite!(fresh());
+async fn fresh(vault: Arc<Vault>) -> Option<Fresh> {
+    let db = create_database().await?;
+    // On failure the guard, dropped while unwinding, still drops the database.
+    let store = PostgresStore::connect(&db.url(), vault)
+        .await
+        .unwrap_or_else(|error| panic!("connect the store to {}: {error:?}", db.name));
+    Some(Fresh { store, db })
+}
+
+simpul_store::contract_suite!(fresh);
 
 #[tokio::test]
 async fn test_databases_are_dropped() {
-    let Some(store) = fresh().await else { return };
-    let (server, name) = (store.server.clone(), store.name.clone());
+    let Some(store) = fresh(TestKeys::new().vault()).await else {
+        return;
+    };
+    let (server, name) = (store.db.server.clone(), store.db.name.clone());
     assert!(database_exists(&server, &name).await, "created");
     drop(store);
     assert!(!database_exists(&server, &name).await, "{name} leaked");
@@ -251,6 +268,15 @@ fn migration_schema(dir: &str) -> Schema {
                         .indexes
                         .insert((*name).to_owned(), table.trim_end_matches('(').to_owned());
                 }
+                // Dropping a table drops its indexes too, on both backends.
+                ["DROP", "TABLE", name] => {
+                    assert!(
+                        schema.tables.remove(*name).is_some(),
+                        "{}: drops unknown table {name}",
+                        file.display()
+                    );
+                    schema.indexes.retain(|_, table| table != name);
+                }
                 _ => panic!("{}: statement not understood: {statement}", file.display()),
             }
         }
@@ -278,8 +304,10 @@ fn migrations_define_the_same_tables_columns_and_indexes_as_sqlite() {
 
 #[tokio::test]
 async fn migrated_database_has_the_sqlite_tables_and_columns() {
-    let Some(store) = fresh().await else { return };
-    let mut conn = PgConnection::connect(&with_database(&store.server, &store.name))
+    let Some(store) = fresh(TestKeys::new().vault()).await else {
+        return;
+    };
+    let mut conn = PgConnection::connect(&store.db.url())
         .await
         .expect("connect");
     let rows: Vec<(String, String)> = sqlx::query_as(
@@ -320,11 +348,12 @@ fn database_name_replaces_only_the_path() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_get_gap_free_sequences_and_one_winner() {
-    use simpul_domain::{RegistryEvent, RuleViolation};
+    use simpul_domain::RuleViolation;
     use simpul_store::contract::fixture_family;
-    use simpul_store::{Store, StoreError};
 
-    let Some(store) = fresh().await else { return };
+    let Some(store) = fresh(TestKeys::new().vault()).await else {
+        return;
+    };
     let register = |serial: u16| {
         RegistryEvent::KeluargaTerdaftar(fixture_family("35.77.01.1001", serial, "Kepala"))
     };
@@ -369,4 +398,149 @@ async fn concurrent_appends_get_gap_free_sequences_and_one_winner() {
         journal.iter().map(|e| e.sequence).collect::<Vec<_>>(),
         (1..=13).collect::<Vec<u64>>()
     );
+}
+
+/// The tables whose contents the at-rest scan reads: every table that holds registry data
+/// or facts about it (the region master data is public and left out).
+const SCANNED_TABLES: [&str; 5] = [
+    "journal",
+    "families",
+    "residents",
+    "resident_name_tokens",
+    "store_meta",
+];
+
+#[tokio::test]
+async fn no_table_holds_a_name_or_number_in_clear() {
+    let keys = TestKeys::new();
+    let Some(store) = fresh(keys.vault()).await else {
+        return;
+    };
+    let spec = simpul_demo::DemoSpec {
+        region: KodeWilayah::parse("35.77").expect("code"),
+        residents: 600,
+        seed: 7,
+        today: fixture_today(),
+    };
+    let families: Vec<_> = simpul_demo::families(&spec, simpul_domain::wilayah::embedded())
+        .expect("demo")
+        .collect();
+    let events: Vec<_> = families
+        .iter()
+        .cloned()
+        .map(RegistryEvent::KeluargaTerdaftar)
+        .collect();
+    store.append(&events).await.expect("append");
+    let sensitive = sensitive_strings(&families);
+    assert!(sensitive.len() > 1_000, "{} probes", sensitive.len());
+    // Every row of every table, as PostgreSQL renders it: what a dump or a replica holds.
+    let mut conn = PgConnection::connect(&store.db.url())
+        .await
+        .expect("connect");
+    let mut dump = Vec::new();
+    for table in SCANNED_TABLES {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+            .fetch_all(&mut conn)
+            .await
+            .expect("dump table");
+        assert!(
+            !rows.is_empty(),
+            "{table} is empty: the scan would prove nothing"
+        );
+        for row in rows {
+            dump.extend_from_slice(row.as_bytes());
+            dump.push(b'\n');
+        }
+    }
+    conn.close().await.expect("close");
+    let found = plaintext_found(&dump, &sensitive);
+    assert!(found.is_empty(), "{} values in clear", found.len());
+    let head = &families[0].members[0];
+    let record = store
+        .resident(&head.nik)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(&record.resident, head, "sealed data still reads back");
+}
+
+#[tokio::test]
+async fn a_database_refuses_a_blind_key_that_did_not_build_it() {
+    let keys = TestKeys::new();
+    let Some(store) = fresh(keys.vault()).await else {
+        return;
+    };
+    let url = store.db.url();
+    let again = PostgresStore::connect(&url, keys.vault()).await;
+    assert!(again.is_ok(), "the key that stamped it: {:?}", again.err());
+    let refused = PostgresStore::connect(&url, TestKeys::new().vault()).await;
+    assert!(
+        matches!(refused, Err(StoreError::Keys(_))),
+        "{:?}",
+        refused.err()
+    );
+}
+
+/// The advisory lock `PostgresStore::connect` stamps the blind key under (its
+/// `STAMP_LOCK`), as `pg_locks` shows a bigint key: high and low 32 bits.
+const STAMP_LOCK: i64 = 0x73_696d_7075_6c6b;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hubs_starting_together_stamp_one_blind_key() {
+    let Some(db) = create_database().await else {
+        return;
+    };
+    // Hold the stamp lock so both hubs are sure to reach the check before either stamps:
+    // the race the lock exists for, made certain rather than left to timing.
+    let mut holder = PgConnection::connect(&db.url()).await.expect("connect");
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(STAMP_LOCK)
+        .execute(&mut holder)
+        .await
+        .expect("lock");
+    let mut hubs = tokio::task::JoinSet::new();
+    for _ in 0..2 {
+        let url = db.url();
+        hubs.spawn(async move { PostgresStore::connect(&url, TestKeys::new().vault()).await });
+    }
+    // Wait until both hubs queue on the lock; a hub that finishes first never took it.
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+             AND classid::text::bigint = $1 >> 32 AND objid::text::bigint = $1 & 4294967295",
+        )
+        .bind(STAMP_LOCK)
+        .fetch_one(&mut holder)
+        .await
+        .expect("pg_locks");
+        if waiting == 2 {
+            break;
+        }
+        if let Some(done) = hubs.try_join_next() {
+            panic!(
+                "a hub finished without waiting for the stamp lock: {:?}",
+                done.map(|r| r.err())
+            );
+        }
+        tokio::task::yield_now().await;
+    }
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(STAMP_LOCK)
+        .execute(&mut holder)
+        .await
+        .expect("unlock");
+    holder.close().await.expect("close");
+    let results = hubs.join_all().await;
+    // Each hub has its own blind key: the first to stamp wins; the other reads that stamp
+    // and is refused, rather than stamping its own or failing on a clash of two stamps.
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(
+        won,
+        1,
+        "{:?}",
+        results.iter().map(|r| r.as_ref().err()).collect::<Vec<_>>()
+    );
+    for result in results.into_iter().filter_map(Result::err) {
+        assert!(matches!(result, StoreError::Keys(_)), "{result:?}");
+    }
 }

@@ -2,18 +2,17 @@
 //! apply them to the read models, all in one commit.
 
 use chrono::Utc;
-use simpul_domain::{EventFacts, Nik, NoKk, RegistryEvent};
-use simpul_store::decide::{
-    check_in_order, facts_from_keys, journal_rows, read_model_rows, receipt,
-};
-use simpul_store::rows::{FamilyRow, ResidentRow};
-use simpul_store::{AppendReceipt, StoreError};
+use simpul_domain::{EventFacts, RegistryEvent};
+use simpul_store::decide::{FactLookup, check_in_order, journal_rows, read_model_rows, receipt};
+use simpul_store::rows::{FAMILY_COLUMNS, FamilyRow, RESIDENT_COLUMNS, ResidentRow};
+use simpul_store::{AppendReceipt, StoreError, Vault};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::{INSERT_CHUNK, unavailable};
 
 pub(crate) async fn append(
     pool: &SqlitePool,
+    vault: &Vault,
     events: &[RegistryEvent],
 ) -> Result<AppendReceipt, StoreError> {
     if events.is_empty() {
@@ -23,51 +22,54 @@ pub(crate) async fn append(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(unavailable)?;
-    let facts = read_facts(&mut tx, events).await?;
+    let facts = read_facts(&mut tx, events, vault).await?;
     check_in_order(events, facts, simpul_domain::today())?;
     let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(sequence), 0) + 1 FROM journal")
         .fetch_one(&mut *tx)
         .await
         .map_err(unavailable)?;
-    write_journal(&mut tx, first, events).await?;
-    apply(&mut tx, events).await?;
+    write_journal(&mut tx, first, events, vault).await?;
+    apply(&mut tx, events, vault).await?;
     tx.commit().await.map_err(unavailable)?;
     Ok(receipt(first as u64, events.len()))
 }
 
-fn json_list<'a>(keys: impl Iterator<Item = &'a str>) -> Result<String, StoreError> {
+pub(crate) fn json_list<'a>(keys: impl Iterator<Item = &'a str>) -> Result<String, StoreError> {
     serde_json::to_string(&keys.collect::<Vec<_>>()).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 async fn read_facts(
     conn: &mut SqliteConnection,
     events: &[RegistryEvent],
+    vault: &Vault,
 ) -> Result<EventFacts, StoreError> {
-    let (niks, kks) = EventFacts::keys_for(events);
+    let lookup = FactLookup::for_events(events, vault);
     let living: Vec<String> = sqlx::query_scalar(
-        "SELECT nik FROM residents WHERE status = 'hidup' AND nik IN (SELECT value FROM json_each($1))",
+        "SELECT nik_index FROM residents WHERE status = 'hidup' \
+         AND nik_index IN (SELECT value FROM json_each($1))",
     )
-    .bind(json_list(niks.into_iter().map(Nik::as_str))?)
+    .bind(json_list(lookup.nik_indexes.iter().map(String::as_str))?)
     .fetch_all(&mut *conn)
     .await
     .map_err(unavailable)?;
     let existing: Vec<String> = sqlx::query_scalar(
-        "SELECT no_kk FROM families WHERE no_kk IN (SELECT value FROM json_each($1))",
+        "SELECT no_kk_index FROM families WHERE no_kk_index IN (SELECT value FROM json_each($1))",
     )
-    .bind(json_list(kks.into_iter().map(NoKk::as_str))?)
+    .bind(json_list(lookup.no_kk_indexes.iter().map(String::as_str))?)
     .fetch_all(&mut *conn)
     .await
     .map_err(unavailable)?;
-    facts_from_keys(&living, &existing)
+    lookup.facts(&living, &existing)
 }
 
 async fn write_journal(
     conn: &mut SqliteConnection,
     first: i64,
     events: &[RegistryEvent],
+    vault: &Vault,
 ) -> Result<(), StoreError> {
     let recorded_at = Utc::now();
-    let rows = journal_rows(first, events)?;
+    let rows = journal_rows(first, events, vault)?;
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut insert = QueryBuilder::<Sqlite>::new(
             "INSERT INTO journal (sequence, event_type, subject, recorded_at, data) ",
@@ -88,10 +90,15 @@ async fn write_journal(
     Ok(())
 }
 
-async fn apply(conn: &mut SqliteConnection, events: &[RegistryEvent]) -> Result<(), StoreError> {
-    let rows = read_model_rows(events);
+async fn apply(
+    conn: &mut SqliteConnection,
+    events: &[RegistryEvent],
+    vault: &Vault,
+) -> Result<(), StoreError> {
+    let rows = read_model_rows(events, vault)?;
     insert_families(conn, &rows.families).await?;
-    insert_residents(conn, &rows.residents).await
+    insert_residents(conn, &rows.residents).await?;
+    insert_name_tokens(conn, &rows.name_tokens).await
 }
 
 async fn insert_families(
@@ -99,16 +106,15 @@ async fn insert_families(
     families: &[FamilyRow],
 ) -> Result<(), StoreError> {
     for chunk in families.chunks(INSERT_CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO families (no_kk, street, rt, rw, kelurahan, head_nik) ",
-        );
+        let mut insert =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO families ({FAMILY_COLUMNS}) "));
         insert.push_values(chunk, |mut b, f| {
-            b.push_bind(&f.no_kk)
-                .push_bind(&f.street)
+            b.push_bind(&f.no_kk_index)
+                .push_bind(&f.pii)
                 .push_bind(f.rt)
                 .push_bind(f.rw)
                 .push_bind(&f.kelurahan)
-                .push_bind(&f.head_nik);
+                .push_bind(&f.head_nik_index);
         });
         insert
             .build()
@@ -123,31 +129,25 @@ async fn insert_residents(
     conn: &mut SqliteConnection,
     residents: &[ResidentRow],
 ) -> Result<(), StoreError> {
-    // 18 columns a row keeps each statement under SQLite's bound-parameter limit.
+    // 14 columns a row keeps each statement under SQLite's bound-parameter limit.
     for chunk in residents.chunks(INSERT_CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(format!(
-            "INSERT INTO residents ({}) ",
-            simpul_store::rows::RESIDENT_COLUMNS
-        ));
+        let mut insert =
+            QueryBuilder::<Sqlite>::new(format!("INSERT INTO residents ({RESIDENT_COLUMNS}) "));
         insert.push_values(chunk, |mut b, r| {
-            b.push_bind(&r.nik)
-                .push_bind(&r.no_kk)
-                .push_bind(&r.full_name)
+            b.push_bind(&r.nik_index)
+                .push_bind(&r.no_kk_index)
+                .push_bind(&r.pii)
                 .push_bind(&r.sex)
-                .push_bind(&r.birth_place)
-                .push_bind(r.birth_date)
                 .push_bind(&r.religion)
                 .push_bind(&r.marital_status)
                 .push_bind(&r.relationship)
                 .push_bind(&r.education)
-                .push_bind(&r.occupation)
-                .push_bind(&r.father_name)
-                .push_bind(&r.mother_name)
                 .push_bind(&r.citizenship)
                 .push_bind(&r.status)
                 .push_bind(&r.kelurahan)
                 .push_bind(&r.kecamatan)
-                .push_bind(r.position);
+                .push_bind(r.position)
+                .push_bind(&r.birth_date_index);
         });
         insert
             .build()
@@ -155,19 +155,19 @@ async fn insert_residents(
             .await
             .map_err(constraint_or_unavailable)?;
     }
-    let tokens: Vec<(String, &str)> = residents
-        .iter()
-        .flat_map(|r| {
-            r.name_tokens()
-                .into_iter()
-                .map(move |t| (t, r.nik.as_str()))
-        })
-        .collect();
+    Ok(())
+}
+
+async fn insert_name_tokens(
+    conn: &mut SqliteConnection,
+    tokens: &[(String, String)],
+) -> Result<(), StoreError> {
     for chunk in tokens.chunks(INSERT_CHUNK) {
-        let mut insert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO resident_name_tokens (token, nik) ");
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO resident_name_tokens (token_index, nik_index) ",
+        );
         insert.push_values(chunk, |mut b, (token, nik)| {
-            b.push_bind(token.as_str()).push_bind(*nik);
+            b.push_bind(token).push_bind(nik);
         });
         insert
             .build()

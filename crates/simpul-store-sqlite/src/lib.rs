@@ -9,13 +9,16 @@
 //! # Layout
 //! - this file: connection set-up and the `Store` implementation's read side.
 //! - [`append`]: the write path (facts, rules, journal, read models in one transaction).
+//! - [`reseal`]: key rotation, one batch of rows at a time.
 //! - [`rows`]: reading rows into the shared row shapes.
 
 mod append;
+mod reseal;
 mod rows;
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,12 +26,12 @@ use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
 use simpul_store::rows::{
-    RESIDENT_COLUMNS, RegionRow, VERIFICATION_COLUMNS, VerificationRow, region_search_key,
-    verification_map,
+    FAMILY_COLUMNS, RESIDENT_COLUMNS, RegionRow, VERIFICATION_COLUMNS, VerificationRow,
+    nik_indexes, region_search_key, verification_map,
 };
 use simpul_store::{
-    AppendReceipt, JournalEntry, Page, RegistryCounts, ResidentQuery, ResidentRecord,
-    ResidentSummary, Store, StoreError,
+    AppendReceipt, JournalEntry, Page, RegistryCounts, ResealBatch, ResidentQuery, ResidentRecord,
+    ResidentSummary, SealedTable, Store, StoreError, Vault,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -48,6 +51,7 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    vault: Arc<Vault>,
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -55,8 +59,9 @@ fn unavailable(error: sqlx::Error) -> StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at a `sqlite:` URL and runs migrations.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    /// Opens (creating if missing) the database at a `sqlite:` URL, runs migrations, and
+    /// checks that `vault`'s blind key is the one that built the database's indexes.
+    pub async fn connect(url: &str, vault: Arc<Vault>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(unavailable)?
             .create_if_missing(true)
@@ -75,12 +80,13 @@ impl SqliteStore {
             .run(&write)
             .await
             .map_err(StoreError::unavailable)?;
+        check_blind_key(&write, &vault).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.read_only(true))
             .await
             .map_err(unavailable)?;
-        Ok(Self { read, write })
+        Ok(Self { read, write, vault })
     }
 
     /// Closes both pools, checkpointing the WAL.
@@ -88,6 +94,37 @@ impl SqliteStore {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Stamps a new database with the vault's blind key, or refuses one built with another.
+async fn check_blind_key(pool: &SqlitePool, vault: &Vault) -> Result<(), StoreError> {
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(unavailable)?;
+    let recorded: Vec<(String, String)> = sqlx::query_as(
+        "SELECT key, value FROM store_meta WHERE key IN ('blind_key_id', 'blind_key_check') \
+         ORDER BY key",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let get = |name: &str| {
+        recorded
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    vault.verify_recorded(get("blind_key_id"), get("blind_key_check"))?;
+    if recorded.is_empty() {
+        sqlx::query("INSERT INTO store_meta (key, value) VALUES ('blind_key_id', $1), ('blind_key_check', $2)")
+            .bind(vault.blind_key_id())
+            .bind(vault.blind_key_check())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    }
+    tx.commit().await.map_err(unavailable)
 }
 
 async fn fetch_regions(
@@ -162,7 +199,7 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, events: &[RegistryEvent]) -> Result<AppendReceipt, StoreError> {
-        append::append(&self.write, events).await
+        append::append(&self.write, &self.vault, events).await
     }
 
     async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
@@ -175,55 +212,57 @@ impl Store for SqliteStore {
         .fetch_all(&self.read)
         .await
         .map_err(unavailable)?;
-        rows.iter().map(rows::journal_entry).collect()
+        rows.iter()
+            .map(|row| rows::journal_entry(row, &self.vault))
+            .collect()
     }
 
     async fn resident(&self, nik: &Nik) -> Result<Option<ResidentRecord>, StoreError> {
-        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik = $1");
+        let sql = format!("SELECT {RESIDENT_COLUMNS} FROM residents WHERE nik_index = $1");
         let Some(row) = sqlx::query(&sql)
-            .bind(nik.as_str())
+            .bind(self.vault.nik_index(nik))
             .fetch_optional(&self.read)
             .await
             .map_err(unavailable)?
         else {
             return Ok(None);
         };
-        let resident = rows::resident_row(&row)
+        let row = rows::resident_row(&row).map_err(unavailable)?;
+        let family_index = row.no_kk_index.clone();
+        let resident = row.into_resident(&self.vault)?;
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk_index = $1");
+        let family = sqlx::query(&sql)
+            .bind(family_index)
+            .fetch_optional(&self.read)
+            .await
             .map_err(unavailable)?
-            .into_resident()?;
-        let family = sqlx::query(
-            "SELECT no_kk, street, rt, rw, kelurahan, head_nik FROM families WHERE no_kk = $1",
-        )
-        .bind(resident.no_kk.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(|| StoreError::Corrupt("resident without family".into()))?;
+            .ok_or_else(|| StoreError::Corrupt("resident without family".into()))?;
         let address = rows::family_row(&family)
             .map_err(unavailable)?
-            .into_address()?;
+            .into_address(&self.vault)?;
         Ok(Some(ResidentRecord { resident, address }))
     }
 
     async fn family(&self, no_kk: &NoKk) -> Result<Option<Family>, StoreError> {
-        let Some(row) = sqlx::query(
-            "SELECT no_kk, street, rt, rw, kelurahan, head_nik FROM families WHERE no_kk = $1",
-        )
-        .bind(no_kk.as_str())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(unavailable)?
+        let index = self.vault.no_kk_index(no_kk);
+        let sql = format!("SELECT {FAMILY_COLUMNS} FROM families WHERE no_kk_index = $1");
+        let Some(row) = sqlx::query(&sql)
+            .bind(&index)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(unavailable)?
         else {
             return Ok(None);
         };
         let address = rows::family_row(&row)
             .map_err(unavailable)?
-            .into_address()?;
+            .into_address(&self.vault)?;
         let sql = format!(
-            "SELECT {RESIDENT_COLUMNS} FROM residents WHERE no_kk = $1 AND status = 'hidup' ORDER BY position"
+            "SELECT {RESIDENT_COLUMNS} FROM residents \
+             WHERE no_kk_index = $1 AND status = 'hidup' ORDER BY position"
         );
         let members = sqlx::query(&sql)
-            .bind(no_kk.as_str())
+            .bind(&index)
             .fetch_all(&self.read)
             .await
             .map_err(unavailable)?
@@ -231,7 +270,7 @@ impl Store for SqliteStore {
             .map(|row| {
                 rows::resident_row(row)
                     .map_err(unavailable)?
-                    .into_resident()
+                    .into_resident(&self.vault)
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Family {
@@ -245,22 +284,29 @@ impl Store for SqliteStore {
         &self,
         query: &ResidentQuery,
     ) -> Result<Page<ResidentSummary>, StoreError> {
+        let tokens = self.vault.name_token_indexes(&query.name_tokens);
+        let birth_date = query.birth_date.map(|d| self.vault.birth_date_index(d));
         let filtered = |select: &str| {
             let mut builder = QueryBuilder::<Sqlite>::new(select);
             builder.push(" FROM residents WHERE 1 = 1");
-            if !query.name_tokens.is_empty() {
-                builder.push(" AND nik IN (SELECT nik FROM resident_name_tokens WHERE token IN (");
+            if !tokens.is_empty() {
+                builder.push(
+                    " AND nik_index IN (SELECT nik_index FROM resident_name_tokens \
+                     WHERE token_index IN (",
+                );
                 let mut list = builder.separated(", ");
-                for token in &query.name_tokens {
+                for token in &tokens {
                     list.push_bind(token.clone());
                 }
                 builder
-                    .push(") GROUP BY nik HAVING COUNT(*) = ")
-                    .push_bind(query.name_tokens.len() as i64)
+                    .push(") GROUP BY nik_index HAVING COUNT(*) = ")
+                    .push_bind(tokens.len() as i64)
                     .push(")");
             }
-            if let Some(date) = query.birth_date {
-                builder.push(" AND birth_date = ").push_bind(date);
+            if let Some(date) = &birth_date {
+                builder
+                    .push(" AND birth_date_index = ")
+                    .push_bind(date.clone());
             }
             if let Some(region) = &query.region {
                 match region.level() {
@@ -283,8 +329,9 @@ impl Store for SqliteStore {
             .await
             .map_err(unavailable)?;
         let mut select = filtered(&format!("SELECT {RESIDENT_COLUMNS}"));
+        // The blind index orders pages stably without revealing anything about the order.
         select
-            .push(" ORDER BY nik LIMIT ")
+            .push(" ORDER BY nik_index LIMIT ")
             .push_bind(i64::from(query.limit))
             .push(" OFFSET ")
             .push_bind(query.offset as i64);
@@ -294,7 +341,11 @@ impl Store for SqliteStore {
             .await
             .map_err(unavailable)?
             .iter()
-            .map(|row| rows::resident_row(row).map_err(unavailable)?.into_summary())
+            .map(|row| {
+                rows::resident_row(row)
+                    .map_err(unavailable)?
+                    .into_summary(&self.vault)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Page {
             total: total as u64,
@@ -309,13 +360,13 @@ impl Store for SqliteStore {
         if niks.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys = serde_json::to_string(&niks.iter().map(Nik::as_str).collect::<Vec<_>>())
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let indexes = nik_indexes(niks, &self.vault);
+        let keys = append::json_list(indexes.iter().map(String::as_str))?;
         // One JSON value for the whole batch: sqlx hands SQLite rows across threads one at a
         // time, which dominated the cost of a 10,000-claim batch.
         let sql = format!(
             "SELECT json_group_array(json_array({VERIFICATION_COLUMNS})) FROM residents \
-             WHERE nik IN (SELECT value FROM json_each($1))"
+             WHERE nik_index IN (SELECT value FROM json_each($1))"
         );
         let packed: String = sqlx::query_scalar(&sql)
             .bind(keys)
@@ -324,7 +375,7 @@ impl Store for SqliteStore {
             .map_err(unavailable)?;
         let rows: Vec<VerificationRow> = serde_json::from_str(&packed)
             .map_err(|e| StoreError::Corrupt(format!("{:?}", e.classify())))?;
-        verification_map(niks, rows)
+        verification_map(niks, &indexes, rows, &self.vault)
     }
 
     async fn counts(&self) -> Result<RegistryCounts, StoreError> {
@@ -341,5 +392,14 @@ impl Store for SqliteStore {
             families: families as u64,
             journal: journal as u64,
         })
+    }
+
+    async fn reseal(
+        &self,
+        table: SealedTable,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<ResealBatch, StoreError> {
+        reseal::reseal(&self.write, &self.vault, table, after, limit).await
     }
 }

@@ -1,41 +1,37 @@
 //! Reading SQLite rows into the shared row shapes of `simpul_store::rows`.
 
-use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, parse_journal_data};
-use simpul_store::{JournalEntry, StoreError};
+use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, open_journal_data};
+use simpul_store::{JournalEntry, StoreError, Vault};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 pub(crate) fn resident_row(row: &SqliteRow) -> Result<ResidentRow, sqlx::Error> {
     Ok(ResidentRow {
-        nik: row.try_get("nik")?,
-        no_kk: row.try_get("no_kk")?,
-        full_name: row.try_get("full_name")?,
+        nik_index: row.try_get("nik_index")?,
+        no_kk_index: row.try_get("no_kk_index")?,
+        pii: row.try_get("pii")?,
         sex: row.try_get("sex")?,
-        birth_place: row.try_get("birth_place")?,
-        birth_date: row.try_get("birth_date")?,
         religion: row.try_get("religion")?,
         marital_status: row.try_get("marital_status")?,
         relationship: row.try_get("relationship")?,
         education: row.try_get("education")?,
-        occupation: row.try_get("occupation")?,
-        father_name: row.try_get("father_name")?,
-        mother_name: row.try_get("mother_name")?,
         citizenship: row.try_get("citizenship")?,
         status: row.try_get("status")?,
         kelurahan: row.try_get("kelurahan")?,
         kecamatan: row.try_get("kecamatan")?,
         position: row.try_get("position")?,
+        birth_date_index: row.try_get("birth_date_index")?,
     })
 }
 
 pub(crate) fn family_row(row: &SqliteRow) -> Result<FamilyRow, sqlx::Error> {
     Ok(FamilyRow {
-        no_kk: row.try_get("no_kk")?,
-        street: row.try_get("street")?,
+        no_kk_index: row.try_get("no_kk_index")?,
+        pii: row.try_get("pii")?,
         rt: row.try_get("rt")?,
         rw: row.try_get("rw")?,
         kelurahan: row.try_get("kelurahan")?,
-        head_nik: row.try_get("head_nik")?,
+        head_nik_index: row.try_get("head_nik_index")?,
     })
 }
 
@@ -49,14 +45,15 @@ pub(crate) fn region_row(row: &SqliteRow) -> Result<RegionRow, sqlx::Error> {
     })
 }
 
-pub(crate) fn journal_entry(row: &SqliteRow) -> Result<JournalEntry, StoreError> {
+pub(crate) fn journal_entry(row: &SqliteRow, vault: &Vault) -> Result<JournalEntry, StoreError> {
     let get = |e: sqlx::Error| StoreError::unavailable(e);
     let data: String = row.try_get("data").map_err(get)?;
+    let sequence: i64 = row.try_get("sequence").map_err(get)?;
     Ok(JournalEntry {
-        sequence: row.try_get::<i64, _>("sequence").map_err(get)? as u64,
+        sequence: sequence as u64,
         event_type: row.try_get("event_type").map_err(get)?,
         subject: row.try_get("subject").map_err(get)?,
         recorded_at: row.try_get("recorded_at").map_err(get)?,
-        data: parse_journal_data(&data)?,
+        data: open_journal_data(sequence, &data, vault)?,
     })
 }

@@ -1,5 +1,11 @@
-//! The storage contract suite on SQLite: every check, each on a fresh database file.
+//! The storage contract suite on SQLite: every check, each on a fresh database file; and
+//! what only SQLite can show: the raw database file holds no personal data in clear.
 
+use std::sync::Arc;
+
+use simpul_domain::{KodeWilayah, RegistryEvent};
+use simpul_store::contract::{TestKeys, fixture_today, plaintext_found, sensitive_strings};
+use simpul_store::{Store, StoreError, Vault};
 use simpul_store_sqlite::SqliteStore;
 
 struct Fresh {
@@ -15,11 +21,80 @@ impl std::ops::Deref for Fresh {
     }
 }
 
-async fn fresh() -> Option<Fresh> {
+async fn fresh(vault: Arc<Vault>) -> Option<Fresh> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("simpul.db").display());
-    let store = SqliteStore::connect(&url).await.expect("connect");
+    let store = SqliteStore::connect(&url, vault).await.expect("connect");
     Some(Fresh { store, _dir: dir })
 }
 
-simpul_store::contract_suite!(fresh());
+simpul_store::contract_suite!(fresh);
+
+/// Every byte the database left in its directory (main file, WAL, shared memory).
+fn raw_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        all.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_database_file_holds_no_name_or_number_in_clear() {
+    let keys = TestKeys::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("simpul.db").display());
+    let store = SqliteStore::connect(&url, keys.vault())
+        .await
+        .expect("connect");
+    let spec = simpul_demo::DemoSpec {
+        region: KodeWilayah::parse("35.77").expect("code"),
+        residents: 600,
+        seed: 7,
+        today: fixture_today(),
+    };
+    let families: Vec<_> = simpul_demo::families(&spec, simpul_domain::wilayah::embedded())
+        .expect("demo")
+        .collect();
+    let events: Vec<_> = families
+        .iter()
+        .cloned()
+        .map(RegistryEvent::KeluargaTerdaftar)
+        .collect();
+    store.append(&events).await.expect("append");
+    let sensitive = sensitive_strings(&families);
+    assert!(sensitive.len() > 1_000, "{} probes", sensitive.len());
+    // While open (recent writes still in the WAL) and after a clean close (checkpointed).
+    let open = plaintext_found(&raw_bytes(dir.path()), &sensitive);
+    assert!(open.is_empty(), "{} values in clear while open", open.len());
+    let head = &families[0].members[0];
+    let record = store
+        .resident(&head.nik)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(&record.resident, head, "sealed data still reads back");
+    store.close().await;
+    let closed = plaintext_found(&raw_bytes(dir.path()), &sensitive);
+    assert!(
+        closed.is_empty(),
+        "{} values in clear after close",
+        closed.len()
+    );
+}
+
+#[tokio::test]
+async fn a_database_refuses_a_blind_key_that_did_not_build_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("simpul.db").display());
+    let store = SqliteStore::connect(&url, TestKeys::new().vault())
+        .await
+        .expect("connect");
+    store.close().await;
+    let refused = SqliteStore::connect(&url, TestKeys::new().vault()).await;
+    assert!(
+        matches!(refused, Err(StoreError::Keys(_))),
+        "{:?}",
+        refused.err()
+    );
+}

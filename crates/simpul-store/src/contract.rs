@@ -13,19 +13,117 @@ use simpul_domain::{
     NoKk, RegistryEvent, Religion, Resident, ResidentStatus, RuleViolation, Sex,
 };
 
-use crate::{ResidentQuery, Store, StoreError};
+use std::sync::{Arc, Mutex};
 
-/// Expands to one `#[tokio::test]` per contract check. `$make` is an async expression
-/// yielding `Option<guard>`, where the guard derefs to a fresh store and cleans it up on
-/// drop; `None` skips the test (a backend that is not configured here).
+use simpul_crypto::{BlindIndexKey, DataKey, KeyId};
+
+use crate::{KeySource, ResidentQuery, Store, StoreError, Vault, VaultKeys, reseal_all};
+
+/// Key rings for a contract run, held as key-file texts so a check can rotate the data
+/// key the way an operator does: add a new active key, reseal, drop the old one.
+pub struct TestKeys {
+    texts: Arc<KeyTexts>,
+    vault: Arc<Vault>,
+}
+
+struct KeyTexts(Mutex<(String, String)>);
+
+impl KeySource for KeyTexts {
+    fn load(&self) -> Result<VaultKeys, String> {
+        let texts = self.0.lock().map_err(|_| "poisoned".to_owned())?;
+        Ok(VaultKeys {
+            data: simpul_crypto::DataKeyRing::parse(&texts.0).map_err(|e| e.to_string())?,
+            blind: simpul_crypto::BlindKeyRing::parse(&texts.1).map_err(|e| e.to_string())?,
+        })
+    }
+}
+
+fn key_id(id: &str) -> KeyId {
+    KeyId::parse(id).unwrap_or_else(|e| panic!("fixture key id: {e}"))
+}
+
+fn data_key_line(id: &str) -> String {
+    DataKey::generate(&mut rand::rng())
+        .to_key_line(&key_id(id))
+        .to_string()
+}
+
+impl TestKeys {
+    pub fn new() -> Self {
+        let blind = BlindIndexKey::generate(&mut rand::rng()).to_key_line(&key_id("blind-1"));
+        let texts = Arc::new(KeyTexts(Mutex::new((
+            data_key_line("data-1"),
+            blind.to_string(),
+        ))));
+        let vault = Vault::from_source(texts.clone()).unwrap_or_else(|e| panic!("keys: {e}"));
+        Self {
+            texts,
+            vault: Arc::new(vault),
+        }
+    }
+
+    /// The vault the store under test must use.
+    pub fn vault(&self) -> Arc<Vault> {
+        self.vault.clone()
+    }
+
+    fn set_data_ring(&self, text: String) {
+        self.texts.0.lock().unwrap_or_else(|p| p.into_inner()).0 = text;
+        self.vault
+            .reload()
+            .unwrap_or_else(|e| panic!("reload: {e}"));
+    }
+
+    /// Adds a new data key as the active one; the old one still opens what it sealed.
+    pub fn rotate(&self, new_id: &str) {
+        let old = self
+            .texts
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone();
+        let new = data_key_line(new_id);
+        self.set_data_ring(format!("*{new}\n{old}"));
+    }
+
+    /// Removes every data key but the active one.
+    pub fn drop_old_data_keys(&self) {
+        let text = self
+            .texts
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone();
+        let active = text
+            .lines()
+            .find(|l| l.starts_with('*'))
+            .unwrap_or_else(|| panic!("no active key"))
+            .to_owned();
+        self.set_data_ring(active);
+    }
+}
+
+impl Default for TestKeys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Expands to one `#[tokio::test]` per contract check. `$make` is an async function
+/// taking the vault the store must seal with and yielding `Option<guard>`, where the guard
+/// derefs to a fresh store and cleans it up on drop; `None` skips the test (a backend that
+/// is not configured here).
 #[macro_export]
 macro_rules! contract_suite {
     ($make:expr; $($check:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $check() {
-                let Some(store) = $make.await else { return };
-                $crate::contract::$check(&*store).await;
+                let keys = $crate::contract::TestKeys::new();
+                let Some(store) = ($make)(keys.vault()).await else { return };
+                $crate::contract::$check(&*store, &keys).await;
             }
         )*
     };
@@ -40,6 +138,7 @@ macro_rules! contract_suite {
             verification_reads_only_known_niks,
             missing_rows_are_none,
             decisions_match_the_domain_model,
+            rotation_reseals_every_value,
         );
     };
 }
@@ -147,7 +246,7 @@ fn madiun_regions() -> Vec<Region> {
     regions
 }
 
-pub async fn regions_round_trip(store: &impl Store) {
+pub async fn regions_round_trip(store: &impl Store, _keys: &TestKeys) {
     let regions = madiun_regions();
     assert_eq!(
         store.load_regions(&regions).await.expect("load"),
@@ -200,7 +299,7 @@ pub async fn regions_round_trip(store: &impl Store) {
     );
 }
 
-pub async fn append_then_read_back(store: &impl Store) {
+pub async fn append_then_read_back(store: &impl Store, _keys: &TestKeys) {
     let family = fixture_family("35.77.01.1001", 1, "Budi Santoso");
     let receipt = store.append(&[registered(&family)]).await.expect("append");
     assert_eq!(receipt.sequences, [1]);
@@ -226,7 +325,7 @@ pub async fn append_then_read_back(store: &impl Store) {
     );
 }
 
-pub async fn append_batch_is_atomic(store: &impl Store) {
+pub async fn append_batch_is_atomic(store: &impl Store, _keys: &TestKeys) {
     let first = fixture_family("35.77.01.1001", 1, "Budi Santoso");
     store.append(&[registered(&first)]).await.expect("first");
     let fresh = fixture_family("35.77.01.1002", 2, "Joko Widodo");
@@ -258,7 +357,7 @@ pub async fn append_batch_is_atomic(store: &impl Store) {
     assert_eq!(store.counts().await.expect("counts").journal, 1);
 }
 
-pub async fn duplicate_family_is_rejected(store: &impl Store) {
+pub async fn duplicate_family_is_rejected(store: &impl Store, _keys: &TestKeys) {
     let family = fixture_family("35.77.01.1001", 1, "Budi Santoso");
     store.append(&[registered(&family)]).await.expect("first");
     let error = store
@@ -287,7 +386,7 @@ pub async fn duplicate_family_is_rejected(store: &impl Store) {
     );
 }
 
-pub async fn journal_is_ordered_and_gap_free(store: &impl Store) {
+pub async fn journal_is_ordered_and_gap_free(store: &impl Store, _keys: &TestKeys) {
     let families: Vec<Family> = (1..=5)
         .map(|i| fixture_family("35.77.01.1001", i, &format!("Kepala {i}")))
         .collect();
@@ -317,7 +416,7 @@ pub async fn journal_is_ordered_and_gap_free(store: &impl Store) {
     assert_eq!(store.journal_after(3, 1).await.expect("journal").len(), 1);
 }
 
-pub async fn search_by_name_date_and_region(store: &impl Store) {
+pub async fn search_by_name_date_and_region(store: &impl Store, _keys: &TestKeys) {
     let a = fixture_family("35.77.01.1001", 1, "Budi Santoso");
     let b = fixture_family("35.77.02.1006", 2, "Budi Hartono");
     let c = fixture_family("35.77.02.1006", 3, "Slamet Santoso");
@@ -391,7 +490,7 @@ pub async fn search_by_name_date_and_region(store: &impl Store) {
     );
 }
 
-pub async fn verification_reads_only_known_niks(store: &impl Store) {
+pub async fn verification_reads_only_known_niks(store: &impl Store, _keys: &TestKeys) {
     let family = fixture_family("35.77.01.1001", 1, "Budi Santoso");
     store.append(&[registered(&family)]).await.expect("append");
     let unknown = Nik::compose(&code("35.77.03"), fixture_today(), Sex::LakiLaki, 9).expect("nik");
@@ -417,7 +516,7 @@ pub async fn verification_reads_only_known_niks(store: &impl Store) {
     );
 }
 
-pub async fn missing_rows_are_none(store: &impl Store) {
+pub async fn missing_rows_are_none(store: &impl Store, _keys: &TestKeys) {
     let family = fixture_family("35.77.01.1001", 1, "Budi Santoso");
     assert!(
         store
@@ -434,7 +533,7 @@ pub async fn missing_rows_are_none(store: &impl Store) {
 
 /// A scripted history with clashes: the store accepts and refuses exactly what the
 /// in-memory domain model does, and ends with the same residents.
-pub async fn decisions_match_the_domain_model(store: &impl Store) {
+pub async fn decisions_match_the_domain_model(store: &impl Store, _keys: &TestKeys) {
     let mut model = InMemoryRegistry::default();
     let mut families: Vec<Family> = (1..=12)
         .map(|i| {
@@ -475,4 +574,72 @@ pub async fn decisions_match_the_domain_model(store: &impl Store) {
         store.counts().await.expect("counts").journal,
         model.journal().len() as u64
     );
+}
+
+/// The strings of `families` that must never be found in clear in a database: every NIK
+/// and KK number, and every full name of two words or more (a single word could be part of
+/// a village's name in the region master data, which is public).
+pub fn sensitive_strings(families: &[Family]) -> Vec<String> {
+    let mut found = Vec::new();
+    for family in families {
+        found.push(family.no_kk.as_str().to_owned());
+        for member in &family.members {
+            found.push(member.nik.as_str().to_owned());
+            for name in [&member.full_name, &member.mother_name, &member.father_name] {
+                if name.split_whitespace().count() >= 2 {
+                    found.push(name.clone());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The sensitive strings that occur in `haystack` (raw database bytes or a table dump).
+pub fn plaintext_found(haystack: &[u8], sensitive: &[String]) -> Vec<String> {
+    let Ok(matcher) = aho_corasick::AhoCorasick::new(sensitive) else {
+        panic!("probes do not build a matcher");
+    };
+    let mut found: Vec<String> = matcher
+        .find_overlapping_iter(haystack)
+        .map(|m| sensitive[m.pattern().as_usize()].clone())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Rotating the data key and resealing leaves every value readable under the new key
+/// alone; a second pass finds nothing left to do.
+pub async fn rotation_reseals_every_value(store: &impl Store, keys: &TestKeys) {
+    let families: Vec<Family> = (1..=3)
+        .map(|i| fixture_family("35.77.01.1001", i, &format!("Warga {i}")))
+        .collect();
+    store
+        .append(&families.iter().map(registered).collect::<Vec<_>>())
+        .await
+        .expect("append");
+    keys.rotate("data-2");
+    let mut steps = 0;
+    let resealed = reseal_all(store, 2, |_, _| steps += 1)
+        .await
+        .expect("reseal");
+    // 9 residents, 3 families, 3 journal entries; batches of 2 take several steps.
+    assert_eq!(resealed, 9 + 3 + 3);
+    assert!(steps >= 8, "{steps} steps");
+    keys.drop_old_data_keys();
+    for family in &families {
+        assert_eq!(
+            store.family(&family.no_kk).await.expect("read"),
+            Some(family.clone())
+        );
+        let records = store
+            .verification_records(&[family.members[1].nik.clone()])
+            .await
+            .expect("verify");
+        assert_eq!(records.len(), 1);
+    }
+    let journal = store.journal_after(0, 10).await.expect("journal");
+    assert_eq!(journal.len(), 3);
+    assert_eq!(reseal_all(store, 100, |_, _| {}).await.expect("again"), 0);
 }

@@ -20,6 +20,10 @@ pub enum StoreError {
     /// The database could not be reached or failed the statement.
     #[error("database unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The keys given do not fit this database (another blind key, a data key missing
+    /// from the ring). Never quotes key material.
+    #[error("keys do not fit: {0}")]
+    Keys(String),
     /// A stored row no longer parses into a domain value.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),

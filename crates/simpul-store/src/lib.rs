@@ -9,7 +9,8 @@
 //! - [`error`]: [`StoreError`], split into what a caller acts on and the rest.
 //! - [`model`]: the read-model shapes the trait returns (records, pages, queries).
 //! - [`decide`]: the checks every backend's append makes the same way.
-//! - [`rows`]: plain row shapes shared by the backends.
+//! - [`rows`]: plain row shapes shared by the backends, sealed and blinded.
+//! - [`vault`]: the keys personal data is sealed and indexed with.
 //! - [`contract`]: the contract test suite, written once, run by every backend.
 
 pub mod contract;
@@ -17,6 +18,7 @@ pub mod decide;
 pub mod error;
 pub mod model;
 pub mod rows;
+pub mod vault;
 
 use async_trait::async_trait;
 use simpul_domain::verification::VerificationRecord;
@@ -25,6 +27,7 @@ use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
 
 pub use error::StoreError;
 pub use model::*;
+pub use vault::{KeySource, Vault, VaultKeys};
 
 /// Persistent state of one hub. Implementations: SQLite (embedded) and PostgreSQL.
 ///
@@ -64,4 +67,38 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<std::collections::HashMap<Nik, VerificationRecord>, StoreError>;
 
     async fn counts(&self) -> Result<RegistryCounts, StoreError>;
+
+    /// Seals again, under the active data key, the values of up to `limit` rows of `table`
+    /// after the row key `after` (in key order) that another key sealed. Each row is
+    /// updated only if its value is still the one read, so a concurrent write wins.
+    async fn reseal(
+        &self,
+        table: SealedTable,
+        after: Option<String>,
+        limit: u32,
+    ) -> Result<ResealBatch, StoreError>;
+}
+
+/// Walks every sealed table once, resealing what an older data key sealed, in batches of
+/// `batch` rows (each its own short transaction, so the hub keeps serving). Returns the
+/// rows resealed.
+pub async fn reseal_all(
+    store: &dyn Store,
+    batch: u32,
+    mut progress: impl FnMut(SealedTable, &ResealBatch),
+) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for table in SealedTable::ALL {
+        let mut after = None;
+        loop {
+            let step = store.reseal(table, after, batch).await?;
+            total += step.resealed;
+            progress(table, &step);
+            match step.last {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
+    }
+    Ok(total)
 }

@@ -72,3 +72,55 @@ pub struct RegistryCounts {
     pub families: u64,
     pub journal: u64,
 }
+
+/// A table whose rows hold a sealed value, for key rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedTable {
+    Residents,
+    Families,
+    Journal,
+}
+
+impl SealedTable {
+    pub const ALL: [SealedTable; 3] = [Self::Residents, Self::Families, Self::Journal];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Residents => crate::rows::RESIDENTS,
+            Self::Families => crate::rows::FAMILIES,
+            Self::Journal => crate::rows::JOURNAL,
+        }
+    }
+
+    /// The column rows are keyed and walked by; its value (as text) is also the row
+    /// identity the sealed value is bound to.
+    pub fn key_column(self) -> &'static str {
+        match self {
+            Self::Residents => "nik_index",
+            Self::Families => "no_kk_index",
+            Self::Journal => "sequence",
+        }
+    }
+
+    /// The column holding the sealed value.
+    pub fn sealed_column(self) -> &'static str {
+        match self {
+            Self::Residents | Self::Families => crate::rows::PII,
+            Self::Journal => crate::rows::DATA,
+        }
+    }
+
+    /// Whether the key is an integer (compared as a number, not as text).
+    pub fn integer_key(self) -> bool {
+        self == Self::Journal
+    }
+}
+
+/// One step of a key rotation over a table: how many rows were looked at, how many were
+/// sealed again, and the key to continue after (`None` when the table is done).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResealBatch {
+    pub examined: u64,
+    pub resealed: u64,
+    pub last: Option<String>,
+}

@@ -12,45 +12,75 @@ use simpul_domain::{
     Religion, Resident, ResidentStatus, Sex, name,
 };
 
+use crate::vault::Vault;
 use crate::{ResidentSummary, StoreError};
 
-/// The resident columns in the order every backend selects them.
-pub const RESIDENT_COLUMNS: &str = "nik, no_kk, full_name, sex, birth_place, birth_date, religion, \
-     marital_status, relationship, education, occupation, father_name, mother_name, citizenship, \
-     status, kelurahan, kecamatan, position";
+/// The resident columns in the order every backend selects them. Personal fields are in
+/// the sealed `pii` column (see [`crate::vault`]); the rest are codes and regions.
+pub const RESIDENT_COLUMNS: &str = "nik_index, no_kk_index, pii, sex, religion, \
+     marital_status, relationship, education, citizenship, status, kelurahan, kecamatan, \
+     position, birth_date_index";
+
+/// The family columns in the order every backend selects them.
+pub const FAMILY_COLUMNS: &str = "no_kk_index, pii, rt, rw, kelurahan, head_nik_index";
+
+/// Table and column names sealed values are bound to (part of their associated data).
+pub const RESIDENTS: &str = "residents";
+pub const FAMILIES: &str = "families";
+pub const JOURNAL: &str = "journal";
+pub const PII: &str = "pii";
+pub const DATA: &str = "data";
+
+/// A resident's personal fields: sealed together as one value.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct ResidentPii {
+    nik: String,
+    no_kk: String,
+    nama: String,
+    tempat_lahir: String,
+    tanggal_lahir: NaiveDate,
+    pekerjaan: String,
+    ayah: String,
+    ibu: String,
+}
+
+/// A family's personal fields: sealed together as one value.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct FamilyPii {
+    no_kk: String,
+    jalan: String,
+}
 
 /// One `residents` row.
 #[derive(Debug, Clone)]
 pub struct ResidentRow {
-    pub nik: String,
-    pub no_kk: String,
-    pub full_name: String,
+    pub nik_index: String,
+    pub no_kk_index: String,
+    /// Sealed [`ResidentPii`].
+    pub pii: String,
     pub sex: String,
-    pub birth_place: String,
-    pub birth_date: NaiveDate,
     pub religion: String,
     pub marital_status: String,
     pub relationship: String,
     pub education: String,
-    pub occupation: String,
-    pub father_name: String,
-    pub mother_name: String,
     pub citizenship: String,
     pub status: String,
     pub kelurahan: String,
     pub kecamatan: String,
     pub position: i64,
+    pub birth_date_index: String,
 }
 
 /// One `families` row.
 #[derive(Debug, Clone)]
 pub struct FamilyRow {
-    pub no_kk: String,
-    pub street: String,
+    pub no_kk_index: String,
+    /// Sealed [`FamilyPii`].
+    pub pii: String,
     pub rt: i64,
     pub rw: i64,
     pub kelurahan: String,
-    pub head_nik: String,
+    pub head_nik_index: String,
 }
 
 /// One `regions` row.
@@ -95,21 +125,37 @@ pub fn parse_code(value: &str) -> Result<KodeWilayah, StoreError> {
 }
 
 impl ResidentRow {
-    pub fn from_domain(resident: &Resident, address: &Address, position: usize) -> Self {
-        Self {
+    /// The row for `resident`, sealed and blinded with `vault`, and the blind indexes of
+    /// its name words (for the name-token table).
+    pub fn from_domain(
+        resident: &Resident,
+        address: &Address,
+        position: usize,
+        vault: &Vault,
+    ) -> Result<(Self, Vec<String>), StoreError> {
+        let nik_index = vault.nik_index(&resident.nik);
+        let pii = ResidentPii {
             nik: resident.nik.as_str().to_owned(),
             no_kk: resident.no_kk.as_str().to_owned(),
-            full_name: resident.full_name.clone(),
+            nama: resident.full_name.clone(),
+            tempat_lahir: resident.birth_place.clone(),
+            tanggal_lahir: resident.birth_date,
+            pekerjaan: resident.occupation.clone(),
+            ayah: resident.father_name.clone(),
+            ibu: resident.mother_name.clone(),
+        };
+        let mut tokens = name::tokens(&resident.full_name);
+        tokens.sort();
+        tokens.dedup();
+        let row = Self {
+            pii: vault.seal_json(RESIDENTS, PII, &nik_index, &pii)?,
+            no_kk_index: vault.no_kk_index(&resident.no_kk),
+            birth_date_index: vault.birth_date_index(resident.birth_date),
             sex: resident.sex.as_code().to_owned(),
-            birth_place: resident.birth_place.clone(),
-            birth_date: resident.birth_date,
             religion: resident.religion.as_code().to_owned(),
             marital_status: resident.marital_status.as_code().to_owned(),
             relationship: resident.relationship.as_code().to_owned(),
             education: resident.education.as_code().to_owned(),
-            occupation: resident.occupation.clone(),
-            father_name: resident.father_name.clone(),
-            mother_name: resident.mother_name.clone(),
             citizenship: resident.citizenship.as_code().to_owned(),
             status: resident.status.as_code().to_owned(),
             kelurahan: address.kelurahan.as_str().to_owned(),
@@ -119,21 +165,20 @@ impl ResidentRow {
                 .map(String::from)
                 .unwrap_or_default(),
             position: position as i64,
-        }
+            nik_index,
+        };
+        Ok((row, vault.name_token_indexes(&tokens)))
     }
 
-    /// The normalised name words to index for this resident.
-    pub fn name_tokens(&self) -> Vec<String> {
-        let mut tokens = name::tokens(&self.full_name);
-        tokens.sort();
-        tokens.dedup();
-        tokens
+    fn open(&self, vault: &Vault) -> Result<ResidentPii, StoreError> {
+        vault.open_json(RESIDENTS, PII, &self.nik_index, &self.pii)
     }
 
-    pub fn into_resident(self) -> Result<Resident, StoreError> {
+    pub fn into_resident(self, vault: &Vault) -> Result<Resident, StoreError> {
+        let pii = self.open(vault)?;
         Ok(Resident {
-            nik: parse_nik(&self.nik)?,
-            no_kk: parse_no_kk(&self.no_kk)?,
+            nik: parse_nik(&pii.nik)?,
+            no_kk: parse_no_kk(&pii.no_kk)?,
             sex: coded("sex", &self.sex, Sex::from_code)?,
             religion: coded("religion", &self.religion, Religion::from_code)?,
             marital_status: coded(
@@ -149,48 +194,55 @@ impl ResidentRow {
             education: coded("education", &self.education, Education::from_code)?,
             citizenship: coded("citizenship", &self.citizenship, Citizenship::from_code)?,
             status: coded("status", &self.status, ResidentStatus::from_code)?,
-            full_name: self.full_name,
-            birth_place: self.birth_place,
-            birth_date: self.birth_date,
-            occupation: self.occupation,
-            father_name: self.father_name,
-            mother_name: self.mother_name,
+            full_name: pii.nama,
+            birth_place: pii.tempat_lahir,
+            birth_date: pii.tanggal_lahir,
+            occupation: pii.pekerjaan,
+            father_name: pii.ayah,
+            mother_name: pii.ibu,
         })
     }
 
-    pub fn into_summary(self) -> Result<ResidentSummary, StoreError> {
+    pub fn into_summary(self, vault: &Vault) -> Result<ResidentSummary, StoreError> {
+        let pii = self.open(vault)?;
         Ok(ResidentSummary {
-            nik: parse_nik(&self.nik)?,
-            no_kk: parse_no_kk(&self.no_kk)?,
+            nik: parse_nik(&pii.nik)?,
+            no_kk: parse_no_kk(&pii.no_kk)?,
             jenis_kelamin: coded("sex", &self.sex, Sex::from_code)?,
             status: coded("status", &self.status, ResidentStatus::from_code)?,
             kelurahan: parse_code(&self.kelurahan)?,
-            nama_lengkap: self.full_name,
-            tanggal_lahir: self.birth_date,
+            nama_lengkap: pii.nama,
+            tanggal_lahir: pii.tanggal_lahir,
         })
     }
 }
 
 impl FamilyRow {
-    pub fn from_domain(family: &simpul_domain::Family) -> Self {
-        Self {
+    pub fn from_domain(family: &simpul_domain::Family, vault: &Vault) -> Result<Self, StoreError> {
+        let no_kk_index = vault.no_kk_index(&family.no_kk);
+        let pii = FamilyPii {
             no_kk: family.no_kk.as_str().to_owned(),
-            street: family.address.street.clone(),
+            jalan: family.address.street.clone(),
+        };
+        Ok(Self {
+            pii: vault.seal_json(FAMILIES, PII, &no_kk_index, &pii)?,
             rt: i64::from(family.address.rt),
             rw: i64::from(family.address.rw),
             kelurahan: family.address.kelurahan.as_str().to_owned(),
-            head_nik: family
+            head_nik_index: family
                 .head()
-                .map(|h| h.nik.as_str().to_owned())
+                .map(|h| vault.nik_index(&h.nik))
                 .unwrap_or_default(),
-        }
+            no_kk_index,
+        })
     }
 
-    pub fn into_address(self) -> Result<Address, StoreError> {
+    pub fn into_address(self, vault: &Vault) -> Result<Address, StoreError> {
+        let pii: FamilyPii = vault.open_json(FAMILIES, PII, &self.no_kk_index, &self.pii)?;
         let neighbourhood =
             |v: i64| u16::try_from(v).map_err(|_| StoreError::Corrupt("RT/RW out of range".into()));
         Ok(Address {
-            street: self.street,
+            street: pii.jalan,
             rt: neighbourhood(self.rt)?,
             rw: neighbourhood(self.rw)?,
             kelurahan: parse_code(&self.kelurahan)?,
@@ -230,70 +282,67 @@ impl RegionRow {
 
 /// The columns a verification reads, in the order of [`VerificationRow`]: only what a
 /// claim is compared with, so the hot path moves as little data as it can.
-pub const VERIFICATION_COLUMNS: &str =
-    "nik, status, full_name, birth_date, birth_place, mother_name";
+pub const VERIFICATION_COLUMNS: &str = "nik_index, status, pii";
 
 /// One resident's verification view as stored, in [`VERIFICATION_COLUMNS`] order. It
 /// deserialises from a JSON array too, which SQLite uses to return a whole batch in one
 /// value instead of one row at a time.
 #[derive(Debug, Clone, serde::Deserialize)]
-pub struct VerificationRow(
-    pub String,
-    pub String,
-    pub String,
-    pub NaiveDate,
-    pub String,
-    pub String,
-);
+pub struct VerificationRow(pub String, pub String, pub String);
 
 impl VerificationRow {
-    /// The stored NIK text and the record. The caller maps the text back to the NIK it
-    /// asked for, so the number is not parsed again.
-    pub fn into_record(self) -> Result<(String, VerificationRecord), StoreError> {
-        let Self(nik, status, full_name, birth_date, birth_place, mother_name) = self;
+    /// The row's NIK index and the record.
+    pub fn into_record(self, vault: &Vault) -> Result<(String, VerificationRecord), StoreError> {
+        let Self(nik_index, status, pii) = self;
+        let pii: ResidentPii = vault.open_json(RESIDENTS, PII, &nik_index, &pii)?;
         Ok((
-            nik,
+            nik_index,
             VerificationRecord {
                 status: coded("status", &status, ResidentStatus::from_code)?,
-                full_name,
-                birth_date,
-                birth_place,
-                mother_name,
+                full_name: pii.nama,
+                birth_date: pii.tanggal_lahir,
+                birth_place: pii.tempat_lahir,
+                mother_name: pii.ibu,
             },
         ))
     }
 }
 
-/// Keys `rows` by the NIKs that were asked for; a row for a NIK not asked for means the
-/// query is wrong, which is reported rather than ignored.
+/// The blind index of each NIK asked for, in order: what a backend looks rows up by.
+pub fn nik_indexes(niks: &[Nik], vault: &Vault) -> Vec<String> {
+    niks.iter().map(|nik| vault.nik_index(nik)).collect()
+}
+
+/// Keys `rows` by the NIKs that were asked for (`indexes` are their blind indexes, in the
+/// same order); a row for a NIK not asked for means the query is wrong, which is reported
+/// rather than ignored.
 pub fn verification_map(
     asked: &[Nik],
+    indexes: &[String],
     rows: impl IntoIterator<Item = VerificationRow>,
+    vault: &Vault,
 ) -> Result<std::collections::HashMap<Nik, VerificationRecord>, StoreError> {
-    let by_text: std::collections::HashMap<&str, &Nik> =
-        asked.iter().map(|nik| (nik.as_str(), nik)).collect();
+    let by_index: std::collections::HashMap<&str, &Nik> =
+        indexes.iter().map(String::as_str).zip(asked).collect();
     rows.into_iter()
         .map(|row| {
-            let (text, record) = row.into_record()?;
-            let nik = by_text
-                .get(text.as_str())
+            let (index, record) = row.into_record(vault)?;
+            let nik = by_index
+                .get(index.as_str())
                 .ok_or_else(|| StoreError::Corrupt("verification row not asked for".into()))?;
             Ok(((*nik).clone(), record))
         })
         .collect()
 }
 
-/// Parses a journal entry's stored JSON. On failure only the position and the kind of
+/// Opens a journal entry's sealed event. On failure only the position and the kind of
 /// error are reported: serde_json's own message can quote stored values (names, NIKs).
-pub fn parse_journal_data(text: &str) -> Result<serde_json::Value, StoreError> {
-    serde_json::from_str(text).map_err(|e| {
-        StoreError::Corrupt(format!(
-            "journal data unreadable ({:?} at line {}, column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ))
-    })
+pub fn open_journal_data(
+    sequence: i64,
+    sealed: &str,
+    vault: &Vault,
+) -> Result<serde_json::Value, StoreError> {
+    vault.open_json(JOURNAL, DATA, &sequence.to_string(), sealed)
 }
 
 /// The form region names are searched in: upper case, single spaces.

@@ -6,13 +6,15 @@
 //! # Layout
 //! - [`settings`]: typed configuration from defaults, a TOML file and `SIMPUL_*` variables.
 //! - [`store`]: opening the store a database URL names.
+//! - [`keys`]: where the keys that seal personal data come from; generating and rotating them.
 //! - [`seed`]: region master data and the synthetic population, streamed into the store.
-//! - [`commands`]: `serve`, `demo`, `nik`.
+//! - [`commands`]: `serve`, `demo`, `nik`, `keys`.
 //! - [`bench`]: the HTTP load generator behind `simpul bench`.
 //! - [`telemetry`]: log set-up.
 
 mod bench;
 mod commands;
+mod keys;
 mod seed;
 mod settings;
 mod store;
@@ -46,6 +48,11 @@ enum Command {
     Nik {
         #[command(subcommand)]
         command: NikCommand,
+    },
+    /// Data keys: rotate and retire.
+    Keys {
+        #[command(subcommand)]
+        command: commands::keys::KeysCommand,
     },
     /// Measure NIK verification over HTTP against a running hub.
     Bench(bench::BenchArgs),
@@ -99,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => commands::serve::run(settings).await?,
         Command::Demo(args) => commands::demo::run(settings, args).await?,
         Command::Bench(args) => bench::run(args).await?,
+        Command::Keys { command } => commands::keys::run(settings, command).await?,
         Command::Nik { .. } | Command::DefaultConfig => {}
     }
     Ok(ExitCode::SUCCESS)

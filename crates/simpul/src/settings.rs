@@ -30,6 +30,63 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The synthetic demo city seeded into an empty store.
     pub demo: DemoSettings,
+    /// Where the keys that seal personal data come from.
+    pub keys: KeySettings,
+}
+
+/// Key rings: inline text (environment, secret manager) or files. See `keys.rs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeySettings {
+    /// Data key ring as text (`*id:base64,...`); empty means `data_file`.
+    pub data: SecretText,
+    /// Data key file; empty means `<data_dir>/keys/data.keys`.
+    pub data_file: PathBuf,
+    /// Blind-index key ring as text; empty means `blind_file`.
+    pub blind: SecretText,
+    /// Blind-index key file; empty means `<data_dir>/keys/blind.keys`.
+    pub blind_file: PathBuf,
+    /// Create missing key files with fresh keys on start (a new hub).
+    pub generate_if_missing: bool,
+}
+
+impl Default for KeySettings {
+    fn default() -> Self {
+        Self {
+            data: SecretText::default(),
+            data_file: PathBuf::new(),
+            blind: SecretText::default(),
+            blind_file: PathBuf::new(),
+            generate_if_missing: true,
+        }
+    }
+}
+
+/// A setting holding key material: never shown by `Debug`, wiped when dropped.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl Drop for SecretText {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl SecretText {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "<redacted>"
+        })
+    }
 }
 
 /// What `serve` seeds on first start, and `demo`'s defaults.
@@ -62,6 +119,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             log_format: LogFormat::Text,
             demo: DemoSettings::default(),
+            keys: KeySettings::default(),
         }
     }
 }
@@ -130,6 +188,24 @@ impl Settings {
         }
     }
 
+    /// The data key file in use when no inline ring is set.
+    pub fn data_keys_file(&self) -> PathBuf {
+        self.key_file(&self.keys.data_file, "data.keys")
+    }
+
+    /// The blind-index key file in use when no inline ring is set.
+    pub fn blind_keys_file(&self) -> PathBuf {
+        self.key_file(&self.keys.blind_file, "blind.keys")
+    }
+
+    fn key_file(&self, configured: &Path, default_name: &str) -> PathBuf {
+        if configured.as_os_str().is_empty() {
+            self.data_dir.join("keys").join(default_name)
+        } else {
+            configured.to_owned()
+        }
+    }
+
     /// The defaults as a commented TOML file, printed by `simpul default-config`.
     pub fn default_toml() -> String {
         let body = toml::to_string_pretty(&Settings::default()).unwrap_or_default();
@@ -137,6 +213,7 @@ impl Settings {
             "# simpul configuration. Every key is optional; these are the defaults.\n\
              # Environment variables override the file: SIMPUL_LISTEN, SIMPUL_DATA_DIR,\n\
              # SIMPUL_DATABASE_URL, SIMPUL_LOG_FORMAT, SIMPUL_DEMO__RESIDENTS, ...\n\
+             # Keys may come inline instead of from files: SIMPUL_KEYS__DATA, SIMPUL_KEYS__BLIND.\n\
              # database_url = \"\" means SQLite in data_dir; or postgres://user@host/db\n\n{body}"
         )
     }
@@ -195,6 +272,26 @@ mod tests {
         let error = Settings::load_from(None, env(&[("SIMPUL_LISTEN", "nowhere")])).unwrap_err();
         assert!(format!("{error:#}").contains("listen"), "{error:#}");
         assert!(Settings::load_from(Some(&dir.path().join("missing.toml")), env(&[])).is_err());
+    }
+
+    #[test]
+    fn key_text_is_never_shown_by_debug() {
+        let settings = Settings::load_from(
+            None,
+            env(&[(
+                "SIMPUL_KEYS__DATA",
+                "*k1:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=",
+            )]),
+        )
+        .unwrap();
+        assert!(settings.keys.data.expose().starts_with("*k1:"));
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("c2Vjcm"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+        assert_eq!(
+            settings.blind_keys_file(),
+            PathBuf::from("./simpul-data/keys/blind.keys")
+        );
     }
 
     #[test]

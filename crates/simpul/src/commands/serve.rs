@@ -5,7 +5,7 @@ use anyhow::Context;
 use simpul_api::{AppState, Limits};
 
 use crate::settings::Settings;
-use crate::{seed, store};
+use crate::{keys, seed, store};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Bind first, so a port already in use fails before minutes of seeding.
@@ -13,7 +13,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("tidak bisa mendengarkan di {}", settings.listen))?;
     let address = listener.local_addr()?;
-    let store = store::open(&settings.database_url()).await?;
+    store::check_scheme(&settings.database_url())?;
+    let vault = keys::vault(&settings, true)?;
+    let store = store::open(&settings.database_url(), vault.clone()).await?;
+    tokio::spawn(keys::follow(vault.clone()));
     let directory = simpul_domain::wilayah::embedded();
     seed::ensure_regions(store.as_ref(), directory).await?;
     if settings.demo.seed_on_first_start && store.counts().await?.journal == 0 {
