@@ -10,17 +10,25 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
-/// The middleware: wraps one request in its span, then logs and counts it.
-pub async fn layer(request: Request, next: Next) -> Response {
+/// The middleware: gives the request an id (echoed as `X-Request-Id`, written into the
+/// access log of personal-data reads), wraps it in its span, then logs and counts it.
+pub async fn layer(mut request: Request, next: Next) -> Response {
+    let request_id = format!("{:016x}", rand::random::<u64>());
+    request
+        .extensions_mut()
+        .insert(crate::auth::RequestId(request_id.clone()));
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let method = method_label(request.method());
-    let span = tracing::info_span!("request", %method, %route);
+    let span = tracing::info_span!("request", %method, %route, request_id = %request_id);
     let started = Instant::now();
-    let response = next.run(request).instrument(span.clone()).await;
+    let mut response = next.run(request).instrument(span.clone()).await;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     crate::metrics::record_request(&route, method, status, elapsed.as_secs_f64());

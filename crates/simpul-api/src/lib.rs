@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! - [`router`]: the route table, reading like an API index.
+//! - [`auth`]: callers (sessions, bearer tokens), the authorization gate, the access log
+//!   of personal-data reads, sign-in, OAuth, quotas.
 //! - [`handlers`]: one module per resource.
 //! - [`problem`]: the problem+json code table.
 //! - [`extract`]: JSON and query extractors whose rejections are problems.
@@ -15,6 +17,7 @@
 //! - [`openapi`]: the OpenAPI 3.1 document.
 
 pub mod access_log;
+pub mod auth;
 pub mod coalesce;
 pub mod extract;
 pub mod handlers;
@@ -26,6 +29,7 @@ pub mod state;
 
 use std::future::Future;
 
+pub use auth::security::Security;
 pub use router::router;
 pub use state::{AppState, Limits};
 
@@ -45,9 +49,13 @@ pub async fn serve(
             tracing::debug!(%error, "TCP_NODELAY not set");
         }
     });
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // Connect info gives the gate the caller's network (access log, new-network rule).
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     upkeep.abort();
     served
 }

@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::ProblemCode;
 
-use crate::handlers::{keluarga, ops, penduduk, verifikasi, wilayah};
+use crate::auth::{oauth, session};
+use crate::handlers::{admin, keluarga, ops, penduduk, verifikasi, wilayah};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +24,11 @@ use crate::handlers::{keluarga, ops, penduduk, verifikasi, wilayah};
         penduduk::show, penduduk::search,
         keluarga::show,
         verifikasi::single, verifikasi::batch,
+        session::sign_in, session::enrol, session::second_factor, session::sign_out,
+        oauth::token, oauth::revoke, oauth::jwks,
+        admin::accounts, admin::create_account, admin::clients, admin::create_client,
+        admin::revoke_client, admin::agreements, admin::put_agreement, admin::alerts,
+        admin::acknowledge, admin::access_log,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemCode)),
@@ -31,6 +37,10 @@ use crate::handlers::{keluarga, ops, penduduk, verifikasi, wilayah};
         (name = "wilayah", description = "Data wilayah Kemendagri (ODbL)"),
         (name = "registri", description = "Penduduk dan keluarga"),
         (name = "verifikasi", description = "Verifikasi NIK untuk OPD"),
+        (name = "sesi", description = "Masuk dengan kata sandi dan TOTP"),
+        (name = "oauth", description = "Token akses untuk sistem instansi (client credentials)"),
+        (name = "admin", description = "Akun, klien, perjanjian, peringatan"),
+        (name = "audit", description = "Log akses data pribadi"),
         (name = "operasi", description = "Kesehatan dan metrik"),
     )
 )]

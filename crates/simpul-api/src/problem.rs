@@ -56,6 +56,34 @@ pub enum ProblemCode {
     StoreUnavailable,
     /// Our fault; the cause is logged, never sent.
     Internal,
+    /// No valid session cookie or bearer token came with the request.
+    Unauthenticated,
+    /// The session ended (idle or absolute timeout, or signed out).
+    SessionExpired,
+    /// The bearer token is malformed, expired, revoked or not ours; `reason` says which.
+    InvalidToken,
+    /// The user name or password is wrong (never says which).
+    InvalidCredentials,
+    /// The TOTP or recovery code is wrong or already used.
+    InvalidSecondFactor,
+    /// Signed in with the password only: enrol or enter the second factor first.
+    SecondFactorRequired,
+    /// The authorization gate refused; `reason` is the deny code.
+    Forbidden,
+    /// A cookie-authenticated change came without the session's CSRF token.
+    CsrfFailed,
+    /// A read of personal data must state its purpose (`X-Tujuan` header).
+    PurposeRequired,
+    /// Too many failed sign-ins: wait for `Retry-After`.
+    AccountLocked,
+    /// Too many requests from this caller: wait for `Retry-After`.
+    RateLimited,
+    /// A new password breaks the password policy; `reason` names the rule.
+    PasswordRejected,
+    /// An account or client with this name exists.
+    AlreadyExists,
+    /// No account, client or alert has this id.
+    NotFound,
 }
 
 impl ProblemCode {
@@ -81,6 +109,20 @@ impl ProblemCode {
         Self::WriteConflict,
         Self::StoreUnavailable,
         Self::Internal,
+        Self::Unauthenticated,
+        Self::SessionExpired,
+        Self::InvalidToken,
+        Self::InvalidCredentials,
+        Self::InvalidSecondFactor,
+        Self::SecondFactorRequired,
+        Self::Forbidden,
+        Self::CsrfFailed,
+        Self::PurposeRequired,
+        Self::AccountLocked,
+        Self::RateLimited,
+        Self::PasswordRejected,
+        Self::AlreadyExists,
+        Self::NotFound,
     ];
 
     /// The HTTP status every response with this code carries.
@@ -99,6 +141,20 @@ impl ProblemCode {
             WriteConflict => StatusCode::CONFLICT,
             StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Unauthenticated => StatusCode::UNAUTHORIZED,
+            SessionExpired => StatusCode::UNAUTHORIZED,
+            InvalidToken => StatusCode::UNAUTHORIZED,
+            InvalidCredentials => StatusCode::UNAUTHORIZED,
+            InvalidSecondFactor => StatusCode::UNAUTHORIZED,
+            SecondFactorRequired => StatusCode::FORBIDDEN,
+            Forbidden => StatusCode::FORBIDDEN,
+            CsrfFailed => StatusCode::FORBIDDEN,
+            PurposeRequired => StatusCode::BAD_REQUEST,
+            AccountLocked => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            PasswordRejected => StatusCode::UNPROCESSABLE_ENTITY,
+            AlreadyExists => StatusCode::CONFLICT,
+            NotFound => StatusCode::NOT_FOUND,
         }
     }
 
@@ -126,6 +182,20 @@ impl ProblemCode {
             WriteConflict => "Bentrok dengan perubahan lain",
             StoreUnavailable => "Basis data tidak tersedia",
             Internal => "Kesalahan internal",
+            Unauthenticated => "Belum masuk",
+            SessionExpired => "Sesi berakhir",
+            InvalidToken => "Token akses tidak sah",
+            InvalidCredentials => "Nama pengguna atau kata sandi salah",
+            InvalidSecondFactor => "Kode verifikasi salah",
+            SecondFactorRequired => "Verifikasi dua langkah diperlukan",
+            Forbidden => "Akses ditolak",
+            CsrfFailed => "Token CSRF tidak cocok",
+            PurposeRequired => "Tujuan akses wajib diisi",
+            AccountLocked => "Akun dikunci sementara",
+            RateLimited => "Terlalu banyak permintaan",
+            PasswordRejected => "Kata sandi tidak memenuhi kebijakan",
+            AlreadyExists => "Sudah ada",
+            NotFound => "Tidak ditemukan",
         }
     }
 
@@ -153,6 +223,20 @@ impl ProblemCode {
             WriteConflict => "write_conflict",
             StoreUnavailable => "store_unavailable",
             Internal => "internal",
+            Unauthenticated => "unauthenticated",
+            SessionExpired => "session_expired",
+            InvalidToken => "invalid_token",
+            InvalidCredentials => "invalid_credentials",
+            InvalidSecondFactor => "invalid_second_factor",
+            SecondFactorRequired => "second_factor_required",
+            Forbidden => "forbidden",
+            CsrfFailed => "csrf_failed",
+            PurposeRequired => "purpose_required",
+            AccountLocked => "account_locked",
+            RateLimited => "rate_limited",
+            PasswordRejected => "password_rejected",
+            AlreadyExists => "already_exists",
+            NotFound => "not_found",
         }
     }
 
@@ -201,6 +285,8 @@ pub struct ApiError {
     pub reason: Option<String>,
     /// Our own fault's cause; logged, never sent.
     pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Seconds to wait, sent as `Retry-After` (429 and 503 answers).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -212,7 +298,14 @@ impl ApiError {
             field: None,
             reason: None,
             cause: None,
+            retry_after: None,
         }
+    }
+
+    /// Asks the client to wait `seconds` before trying again (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// Our own failure: a generic 500 body; `cause` is logged once, when the response is made.
@@ -287,6 +380,17 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"simpul\""),
+            );
+        }
         response
     }
 }
@@ -329,7 +433,7 @@ mod tests {
         assert_eq!(names.len(), ProblemCode::ALL.len());
         assert_eq!(titles.len(), ProblemCode::ALL.len());
         // The exhaustive match in `as_str` has one arm per variant; `ALL` must list each.
-        assert_eq!(ProblemCode::ALL.len(), 20);
+        assert_eq!(ProblemCode::ALL.len(), 34);
         for code in ProblemCode::ALL {
             let status = code.status();
             assert!(

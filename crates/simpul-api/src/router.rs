@@ -9,7 +9,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::handlers::{keluarga, ops, penduduk, verifikasi, wilayah};
+use crate::auth::{oauth, session};
+use crate::handlers::{admin, keluarga, ops, penduduk, verifikasi, wilayah};
 use crate::openapi::ApiDoc;
 use crate::problem::{ApiError, ProblemCode};
 use crate::state::AppState;
@@ -29,6 +30,37 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/keluarga/{no_kk}", get(keluarga::show))
         .route("/api/v1/nik/verifikasi", post(verifikasi::single))
         .route("/api/v1/nik/verifikasi/batch", post(verifikasi::batch))
+        .route(
+            "/api/v1/sesi",
+            post(session::sign_in).delete(session::sign_out),
+        )
+        .route("/api/v1/sesi/totp/daftar", post(session::enrol))
+        .route("/api/v1/sesi/totp", post(session::second_factor))
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route(
+            "/api/v1/admin/akun",
+            get(admin::accounts).post(admin::create_account),
+        )
+        .route(
+            "/api/v1/admin/klien",
+            get(admin::clients).post(admin::create_client),
+        )
+        .route(
+            "/api/v1/admin/klien/{client_id}/cabut",
+            post(admin::revoke_client),
+        )
+        .route(
+            "/api/v1/admin/perjanjian",
+            get(admin::agreements).put(admin::put_agreement),
+        )
+        .route("/api/v1/admin/peringatan", get(admin::alerts))
+        .route(
+            "/api/v1/admin/peringatan/{id}/akui",
+            post(admin::acknowledge),
+        )
+        .route("/api/v1/audit/akses", get(admin::access_log))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,10 +1,14 @@
-//! What every handler shares: the store, the coalesced verification reads, and the
-//! request limits.
+//! What every handler shares: the store and its vault, the security settings, the gate's
+//! state, the coalesced verification reads, and the request limits.
 
 use std::sync::Arc;
 
-use simpul_store::Store;
+use simpul_store::{Store, Vault};
 
+use crate::auth::gate::GateState;
+use crate::auth::log_writer::AccessLogWriter;
+use crate::auth::quota::Quotas;
+use crate::auth::security::Security;
 use crate::coalesce::VerificationReads;
 
 /// Bounds on what one request may ask for.
@@ -37,15 +41,36 @@ pub struct AppState {
     pub limits: Limits,
     /// Single verifications, coalesced into shared store reads.
     pub verification_reads: VerificationReads,
+    /// The keys the store seals with; the access log names residents by its blind index.
+    pub vault: Arc<Vault>,
+    /// Token keys, session and sign-in policies.
+    pub security: Arc<Security>,
+    /// Agreements cache and suspicious-access rules.
+    pub gate: Arc<GateState>,
+    /// Per-caller request quotas.
+    pub quotas: Arc<Quotas>,
+    /// Access-log entries, group-committed.
+    pub access_log: AccessLogWriter,
 }
 
 impl AppState {
     /// Wraps `store`; starts the verification workers on the current tokio runtime.
-    pub fn new(store: Arc<dyn Store>, limits: Limits) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        vault: Arc<Vault>,
+        security: Security,
+        watch: simpul_watch::Watch,
+        limits: Limits,
+    ) -> Self {
         Self {
             verification_reads: VerificationReads::start(store.clone()),
+            access_log: AccessLogWriter::start(store.clone()),
             store,
             limits,
+            vault,
+            security: Arc::new(security),
+            gate: Arc::new(GateState::new(watch)),
+            quotas: Arc::new(Quotas::default()),
         }
     }
 }

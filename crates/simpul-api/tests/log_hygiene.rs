@@ -54,6 +54,10 @@ impl Captured {
 
 // Current-thread runtime: the handlers and the coalescing workers run on this thread, so
 // the thread-local subscriber sees all of their events.
+fn claim_body(nik: &str) -> String {
+    json!({"nik": nik, "nama": "Budi Santoso", "tanggal_lahir": "1980-03-14"}).to_string()
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn no_request_puts_personal_data_in_the_log() {
     let captured = Captured::default();
@@ -111,7 +115,135 @@ async fn no_request_puts_personal_data_in_the_log() {
         "{statuses:?}"
     );
 
+    // Sign-in, enrolment, tokens: none of the secrets they carry may be logged.
+    let password = "kata-sandi-rahasia-sekali";
+    simpul_api::auth::provision::create_account(
+        app.store.as_ref(),
+        &app.state.security.hasher,
+        simpul_api::auth::provision::NewAccount {
+            username: "rahasia.operator".into(),
+            display_name: "Operator".into(),
+            role: "operator".into(),
+            scope: Some("35.77.01.1001".into()),
+            password: zeroize::Zeroizing::new(password.into()),
+        },
+    )
+    .await
+    .expect("account");
+    let signed = app
+        .send_as(
+            None,
+            axum::http::Method::POST,
+            "/api/v1/sesi",
+            Some("application/json"),
+            json!({"nama_pengguna": "rahasia.operator", "kata_sandi": password})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    let wrong = app
+        .send_as(
+            None,
+            axum::http::Method::POST,
+            "/api/v1/sesi",
+            Some("application/json"),
+            json!({"nama_pengguna": "rahasia.operator", "kata_sandi": "salah-kata-sandi-99"})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let csrf = signed.json()["csrf_token"]
+        .as_str()
+        .expect("csrf")
+        .to_owned();
+    let cookie = signed
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("cookie")
+        .to_owned();
+    let pending = helpers::Credentials {
+        cookie: cookie.clone(),
+        csrf: csrf.clone(),
+    };
+    let enrolment = app
+        .send_as(
+            Some(&pending),
+            axum::http::Method::POST,
+            "/api/v1/sesi/totp/daftar",
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(enrolment.status, 200, "{}", enrolment.text());
+    let uri = enrolment.json()["otpauth_uri"]
+        .as_str()
+        .expect("uri")
+        .to_owned();
+    let totp_secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("secret")
+        .to_owned();
+    let (client, client_secret) = simpul_api::auth::provision::create_client(
+        app.store.as_ref(),
+        simpul_api::auth::provision::NewClient {
+            client_id: "rahasia-klien".into(),
+            name: "Klien".into(),
+            agency: "dinsos".into(),
+            scopes: "verify_nik".into(),
+            rate_limit_per_minute: None,
+        },
+    )
+    .await
+    .expect("client");
+    let token = app
+        .send_as(
+            None,
+            axum::http::Method::POST,
+            "/oauth/token",
+            Some("application/x-www-form-urlencoded"),
+            format!(
+                "grant_type=client_credentials&client_id={}&client_secret={}",
+                client.client_id,
+                client_secret.as_str()
+            )
+            .into_bytes(),
+        )
+        .await;
+    assert_eq!(token.status, 200, "{}", token.text());
+    let access_token = token.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let mut request = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri("/api/v1/nik/verifikasi")
+        .header("authorization", format!("Bearer {access_token}x"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(claim_body(&nik)))
+        .expect("request");
+    request
+        .headers_mut()
+        .insert("x-tujuan", "uji".parse().expect("header"));
+    assert_eq!(app.request(request).await.status, 401);
+
     let log = captured.text();
+    for secret in [
+        password,
+        "salah-kata-sandi-99",
+        totp_secret.as_str(),
+        client_secret.as_str(),
+        access_token.as_str(),
+        cookie.trim_start_matches("simpul_sesi="),
+        csrf.as_str(),
+    ] {
+        assert!(!log.contains(secret), "a secret reached the log:\n{log}");
+    }
     assert!(
         log.matches("served").count() >= statuses.len(),
         "the access log did write a line per request:\n{log}"

@@ -32,6 +32,8 @@ pub struct IdentityClaim {
 #[derive(Clone, PartialEq, Eq)]
 pub struct VerificationRecord {
     pub status: ResidentStatus,
+    /// Where the resident lives: what the authorization gate decides a check on.
+    pub kelurahan: crate::KodeWilayah,
     pub full_name: String,
     pub birth_date: NaiveDate,
     pub birth_place: String,
@@ -183,6 +185,7 @@ mod tests {
     fn record() -> VerificationRecord {
         VerificationRecord {
             status: ResidentStatus::Hidup,
+            kelurahan: crate::KodeWilayah::parse("35.77.01.1001").unwrap(),
             full_name: "Siti Nur'aini".into(),
             birth_date: NaiveDate::from_ymd_opt(1990, 8, 7).unwrap(),
             birth_place: "Madiun".into(),

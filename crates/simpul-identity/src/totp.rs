@@ -108,6 +108,13 @@ impl TotpSecret {
         &self.0
     }
 
+    /// A stored secret in base32 (what [`TotpSecret::to_base32`] wrote).
+    pub fn from_base32(text: &str) -> Result<Self, TotpError> {
+        // totp-rs's Secret zeroes itself on drop (feature `zeroize`).
+        let secret = totp_rs::Secret::try_from_base32(text).map_err(|_| TotpError::SecretLength)?;
+        Self::from_bytes(secret.as_ref())
+    }
+
     /// The secret in unpadded base32 (RFC 4648), for people who type it into their app
     /// instead of scanning the QR code. Zeroed when dropped.
     pub fn to_base32(&self) -> Zeroizing<String> {
@@ -385,6 +392,10 @@ mod tests {
             Err(TotpError::SecretLength)
         );
         assert!(TotpSecret::from_bytes(&[7; 16]).is_ok());
+        let secret = TotpSecret::from_bytes(&[9; 20]).expect("20 bytes");
+        let back = TotpSecret::from_base32(&secret.to_base32()).expect("round trip");
+        assert_eq!(back.as_bytes(), secret.as_bytes());
+        assert!(TotpSecret::from_base32("not base32!").is_err());
     }
 
     #[rstest]

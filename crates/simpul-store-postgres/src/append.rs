@@ -18,7 +18,9 @@ use simpul_store::rows::{FAMILY_COLUMNS, FamilyRow, RESIDENT_COLUMNS, ResidentRo
 use simpul_store::{AppendReceipt, StoreError, Vault};
 use sqlx::{PgConnection, PgPool};
 
-use crate::unavailable;
+// A unique-key failure after the rules passed means another writer got there first (one
+// that bypassed the advisory lock, since appends holding it never race each other).
+use crate::{constraint_or_unavailable, unavailable};
 
 /// The advisory lock key every append takes ("simpul" in ASCII). Advisory keys are global
 /// to the database, so a fixed, recognisable value keeps clear of other users' keys.
@@ -191,13 +193,4 @@ async fn insert_name_tokens(
     .await
     .map_err(constraint_or_unavailable)?;
     Ok(())
-}
-
-/// A unique-key failure after the rules passed means another writer got there first (one
-/// that bypassed the advisory lock, since appends holding it never race each other).
-fn constraint_or_unavailable(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
-        _ => unavailable(error),
-    }
 }

@@ -14,9 +14,14 @@
 //! - this file: connection set-up and the `Store` implementation's read side.
 //! - [`append`]: the write path (lock, facts, rules, journal, read models in one transaction).
 //! - [`reseal`]: key rotation, one batch of rows at a time.
+//! - [`identity`]: accounts (TOTP secret sealed), sessions, clients, revoked tokens,
+//!   agreements.
+//! - [`audit`]: the access log (gap-free sequence under its own advisory lock) and alerts.
 //! - [`rows`]: reading rows into the shared row shapes.
 
 mod append;
+mod audit;
+mod identity;
 mod reseal;
 mod rows;
 
@@ -60,6 +65,15 @@ pub struct PostgresStore {
 
 fn unavailable(error: sqlx::Error) -> StoreError {
     StoreError::unavailable(error)
+}
+
+/// A unique-key failure is a write that lost a race (or repeats an earlier one): the
+/// caller's [`StoreError::Conflict`], not an outage.
+fn constraint_or_unavailable(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+        _ => unavailable(error),
+    }
 }
 
 impl PostgresStore {
@@ -394,7 +408,7 @@ impl Store for PostgresStore {
         }
         let indexes = nik_indexes(niks, &self.vault);
         let sql = format!("SELECT {VERIFICATION_COLUMNS} FROM residents WHERE nik_index = ANY($1)");
-        let rows = sqlx::query_as::<_, (String, String, String)>(&sql)
+        let rows = sqlx::query_as::<_, (String, String, String, String)>(&sql)
             .bind(&indexes)
             .fetch_all(&self.pool)
             .await
@@ -402,8 +416,9 @@ impl Store for PostgresStore {
         verification_map(
             niks,
             &indexes,
-            rows.into_iter()
-                .map(|(index, status, pii)| VerificationRow(index, status, pii)),
+            rows.into_iter().map(|(index, status, kelurahan, pii)| {
+                VerificationRow(index, status, kelurahan, pii)
+            }),
             &self.vault,
         )
     }

@@ -18,16 +18,18 @@ pub(crate) async fn reseal(
     limit: u32,
 ) -> Result<ResealBatch, StoreError> {
     let (name, key, sealed) = (table.name(), table.key_column(), table.sealed_column());
-    let mut select =
-        QueryBuilder::<Postgres>::new(format!("SELECT {key}::text, {sealed} FROM {name}"));
+    // Rows without a sealed value (an account not yet enrolled) have nothing to rotate.
+    let mut select = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {key}::text, {sealed} FROM {name} WHERE {sealed} IS NOT NULL"
+    ));
     match (&after, table.integer_key()) {
         (None, _) => &mut select,
         // The journal's key compares as a number: "10" sorts after "9".
         (Some(after), true) => select
-            .push(format!(" WHERE {key} > "))
+            .push(format!(" AND {key} > "))
             .push_bind(parse_sequence(after)?),
         (Some(after), false) => select
-            .push(format!(" WHERE {key} > "))
+            .push(format!(" AND {key} > "))
             .push_bind(after.clone()),
     };
     select

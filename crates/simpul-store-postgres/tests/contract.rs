@@ -544,3 +544,137 @@ async fn hubs_starting_together_stamp_one_blind_key() {
         assert!(matches!(result, StoreError::Keys(_)), "{result:?}");
     }
 }
+
+#[tokio::test]
+async fn the_totp_secret_is_not_stored_in_clear() {
+    use simpul_store::contract::fixture_account;
+    use simpul_store::{AccountRecord, IdentityStore};
+
+    let Some(store) = fresh(TestKeys::new().vault()).await else {
+        return;
+    };
+    let secret = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ";
+    let account = AccountRecord {
+        totp_secret: Some(zeroize::Zeroizing::new(secret.into())),
+        ..fixture_account("sri.madiunlor")
+    };
+    store.create_account(&account).await.expect("create");
+    let mut conn = PgConnection::connect(&store.db.url())
+        .await
+        .expect("connect");
+    let rows: Vec<String> = sqlx::query_scalar("SELECT t::text FROM accounts t")
+        .fetch_all(&mut conn)
+        .await
+        .expect("dump accounts");
+    conn.close().await.expect("close");
+    assert_eq!(rows.len(), 1, "the scan must see the account's row");
+    assert!(
+        rows[0].contains("sri.madiunlor"),
+        "the dump shows the row's clear columns"
+    );
+    let found = plaintext_found(rows.join("\n").as_bytes(), &[secret.to_owned()]);
+    assert!(found.is_empty(), "the TOTP secret is in clear");
+    let read = store
+        .account("sri.madiunlor")
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        read.totp_secret.as_deref().map(String::as_str),
+        Some(secret)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_access_log_appends_get_gap_free_sequences() {
+    use simpul_store::{AccessRecord, AuditStore};
+
+    let Some(store) = fresh(TestKeys::new().vault()).await else {
+        return;
+    };
+    let entry = |writer: usize, n: usize| AccessRecord {
+        at: chrono::DateTime::UNIX_EPOCH,
+        actor_kind: "klien".into(),
+        actor: format!("client-{writer}"),
+        role: "agency_analyst".into(),
+        action: "verify_nik".into(),
+        purpose: None,
+        residents: vec![format!("{writer:02}{n:02}").repeat(16)],
+        fields: Vec::new(),
+        outcome: "allowed".into(),
+        reason: None,
+        network: None,
+        request_id: format!("req-{writer}-{n}"),
+    };
+    // Many writers at once, two entries each: the lock makes them queue, so every entry
+    // lands, numbered 1..=24 with no gap and no clash on the primary key.
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..12 {
+        let store = store.store.clone();
+        let batch = vec![entry(writer, 0), entry(writer, 1)];
+        writers.spawn(async move { store.append_access(&batch).await });
+    }
+    let mut sequences: Vec<u64> = Vec::new();
+    for result in writers.join_all().await {
+        let batch = result.expect("append");
+        assert_eq!(batch.len(), 2);
+        assert_eq!(batch[1], batch[0] + 1, "a batch is numbered consecutively");
+        sequences.extend(batch);
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, (1..=24).collect::<Vec<u64>>());
+    let log = store.access_after(0, 100).await.expect("read");
+    assert_eq!(
+        log.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        (1..=24).collect::<Vec<u64>>()
+    );
+    // Each entry's resident index points back at exactly that entry.
+    for e in &log {
+        let found = store
+            .access_to_resident(&e.record.residents[0], 10)
+            .await
+            .expect("by resident");
+        assert_eq!(found, std::slice::from_ref(e));
+    }
+}
+
+#[tokio::test]
+async fn rotation_reseals_totp_secrets_and_skips_accounts_without_one() {
+    use simpul_store::contract::fixture_account;
+    use simpul_store::{AccountRecord, IdentityStore, reseal_all};
+
+    let keys = TestKeys::new();
+    let Some(store) = fresh(keys.vault()).await else {
+        return;
+    };
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    store
+        .create_account(&AccountRecord {
+            totp_secret: Some(zeroize::Zeroizing::new(secret.into())),
+            ..fixture_account("enrolled")
+        })
+        .await
+        .expect("create");
+    store
+        .create_account(&fixture_account("not.yet"))
+        .await
+        .expect("create");
+    keys.rotate("data-2");
+    assert_eq!(reseal_all(&*store, 10, |_, _| {}).await.expect("reseal"), 1);
+    keys.drop_old_data_keys();
+    let read = store
+        .account("enrolled")
+        .await
+        .expect("read under the new key alone")
+        .expect("exists");
+    assert_eq!(
+        read.totp_secret.as_deref().map(String::as_str),
+        Some(secret)
+    );
+    let plain = store
+        .account("not.yet")
+        .await
+        .expect("read")
+        .expect("exists");
+    assert!(plain.totp_secret.is_none());
+}

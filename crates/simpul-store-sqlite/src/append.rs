@@ -179,7 +179,7 @@ async fn insert_name_tokens(
 }
 
 /// A unique-key failure after the rules passed means another writer got there first.
-fn constraint_or_unavailable(error: sqlx::Error) -> StoreError {
+pub(crate) fn constraint_or_unavailable(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
         _ => unavailable(error),

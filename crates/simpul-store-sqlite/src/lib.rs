@@ -11,8 +11,13 @@
 //! - [`append`]: the write path (facts, rules, journal, read models in one transaction).
 //! - [`reseal`]: key rotation, one batch of rows at a time.
 //! - [`rows`]: reading rows into the shared row shapes.
+//! - [`identity`]: accounts (TOTP secret sealed), sessions, clients, revoked tokens,
+//!   agreements.
+//! - [`audit`]: the access log with its per-resident index, and alerts.
 
 mod append;
+mod audit;
+mod identity;
 mod reseal;
 mod rows;
 

@@ -14,10 +14,11 @@ pub(crate) async fn reseal(
     limit: u32,
 ) -> Result<ResealBatch, StoreError> {
     let (name, key, sealed) = (table.name(), table.key_column(), table.sealed_column());
+    // Rows without a sealed value (an account not yet enrolled) have nothing to rotate.
     let filter = if after.is_some() {
-        format!("WHERE {key} > $1")
+        format!("WHERE {key} > $1 AND {sealed} IS NOT NULL")
     } else {
-        "WHERE $1 IS NULL".to_owned()
+        format!("WHERE $1 IS NULL AND {sealed} IS NOT NULL")
     };
     let sql = format!(
         "SELECT CAST({key} AS TEXT), {sealed} FROM {name} {filter} ORDER BY {key} LIMIT $2"

@@ -2,8 +2,8 @@
 
 use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, open_journal_data};
 use simpul_store::{JournalEntry, StoreError, Vault};
-use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
+use sqlx::{Decode, Row, Sqlite, Type};
 
 pub(crate) fn resident_row(row: &SqliteRow) -> Result<ResidentRow, sqlx::Error> {
     Ok(ResidentRow {
@@ -56,4 +56,28 @@ pub(crate) fn journal_entry(row: &SqliteRow, vault: &Vault) -> Result<JournalEnt
         recorded_at: row.try_get("recorded_at").map_err(get)?,
         data: open_journal_data(sequence, &data, vault)?,
     })
+}
+
+/// One column of an identity or audit row. A value that does not decode into `T` (text in
+/// an integer column, a timestamp that is not RFC 3339) is [`StoreError::Corrupt`], named
+/// by table and column only: the decoder's message could quote the stored value.
+pub(crate) fn column<'r, T>(row: &'r SqliteRow, table: &str, name: &str) -> Result<T, StoreError>
+where
+    T: Decode<'r, Sqlite> + Type<Sqlite>,
+{
+    row.try_get(name).map_err(|e| match e {
+        sqlx::Error::ColumnDecode { .. } => {
+            StoreError::Corrupt(format!("{table}.{name} does not decode"))
+        }
+        other => StoreError::unavailable(other),
+    })
+}
+
+/// A stored integer that must fit `T` (a sequence number, an id, a rate limit).
+pub(crate) fn in_range<T: TryFrom<i64>>(
+    value: i64,
+    table: &str,
+    name: &str,
+) -> Result<T, StoreError> {
+    T::try_from(value).map_err(|_| StoreError::Corrupt(format!("{table}.{name} is out of range")))
 }

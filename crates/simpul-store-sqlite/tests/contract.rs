@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use simpul_domain::{KodeWilayah, RegistryEvent};
-use simpul_store::contract::{TestKeys, fixture_today, plaintext_found, sensitive_strings};
-use simpul_store::{Store, StoreError, Vault};
+use simpul_store::contract::{
+    TestKeys, fixture_account, fixture_today, plaintext_found, sensitive_strings,
+};
+use simpul_store::{AccountRecord, IdentityStore, Store, StoreError, Vault};
 use simpul_store_sqlite::SqliteStore;
 
 struct Fresh {
@@ -79,6 +81,57 @@ async fn the_database_file_holds_no_name_or_number_in_clear() {
     assert!(
         closed.is_empty(),
         "{} values in clear after close",
+        closed.len()
+    );
+}
+
+#[tokio::test]
+async fn the_database_file_holds_no_totp_secret_in_clear() {
+    let keys = TestKeys::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("simpul.db").display());
+    let store = SqliteStore::connect(&url, keys.vault())
+        .await
+        .expect("connect");
+    // Two secrets: one written by the insert, one by a later save of the same row.
+    let created = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ";
+    let saved = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    let account = AccountRecord {
+        totp_secret: Some(created.to_owned().into()),
+        ..fixture_account("sri.madiunlor")
+    };
+    store.create_account(&account).await.expect("create");
+    let other = AccountRecord {
+        totp_secret: Some(saved.to_owned().into()),
+        totp_enrolled: true,
+        ..fixture_account("budi.madiunlor")
+    };
+    store
+        .create_account(&fixture_account("budi.madiunlor"))
+        .await
+        .expect("create");
+    store.save_account(&other).await.expect("save");
+    let secrets = [created.to_owned(), saved.to_owned()];
+    let open = plaintext_found(&raw_bytes(dir.path()), &secrets);
+    assert!(
+        open.is_empty(),
+        "{} secrets in clear while open",
+        open.len()
+    );
+    let read = store
+        .account("sri.madiunlor")
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_eq!(
+        read.totp_secret.as_deref().map(String::as_str),
+        Some(created)
+    );
+    store.close().await;
+    let closed = plaintext_found(&raw_bytes(dir.path()), &secrets);
+    assert!(
+        closed.is_empty(),
+        "{} secrets in clear after close",
         closed.len()
     );
 }

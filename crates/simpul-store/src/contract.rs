@@ -19,6 +19,8 @@ use simpul_crypto::{BlindIndexKey, DataKey, KeyId};
 
 use crate::{KeySource, ResidentQuery, Store, StoreError, Vault, VaultKeys, reseal_all};
 
+pub use crate::contract_identity::*;
+
 /// Key rings for a contract run, held as key-file texts so a check can rotate the data
 /// key the way an operator does: add a new active key, reseal, drop the old one.
 pub struct TestKeys {
@@ -139,6 +141,12 @@ macro_rules! contract_suite {
             missing_rows_are_none,
             decisions_match_the_domain_model,
             rotation_reseals_every_value,
+            accounts_round_trip_with_versions,
+            totp_secrets_need_the_data_key,
+            sessions_live_and_end,
+            clients_tokens_and_agreements,
+            access_log_is_ordered_and_finds_a_resident,
+            alerts_are_raised_listed_and_acknowledged,
         );
     };
 }

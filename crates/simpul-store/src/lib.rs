@@ -9,13 +9,18 @@
 //! - [`error`]: [`StoreError`], split into what a caller acts on and the rest.
 //! - [`model`]: the read-model shapes the trait returns (records, pages, queries).
 //! - [`decide`]: the checks every backend's append makes the same way.
+//! - [`identity`]: accounts, sessions, machine clients, revoked tokens, agreements.
+//! - [`audit`]: the access log (`simpul.access.v1`) and suspicious-access alerts.
 //! - [`rows`]: plain row shapes shared by the backends, sealed and blinded.
 //! - [`vault`]: the keys personal data is sealed and indexed with.
 //! - [`contract`]: the contract test suite, written once, run by every backend.
 
+pub mod audit;
 pub mod contract;
+mod contract_identity;
 pub mod decide;
 pub mod error;
+pub mod identity;
 pub mod model;
 pub mod rows;
 pub mod vault;
@@ -25,7 +30,11 @@ use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::Region;
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
 
+pub use audit::{AccessEntry, AccessRecord, AlertRecord, AuditStore};
 pub use error::StoreError;
+pub use identity::{
+    AccountRecord, AccountSummary, AgreementRecord, ClientRecord, IdentityStore, SessionRecord,
+};
 pub use model::*;
 pub use vault::{KeySource, Vault, VaultKeys};
 
@@ -34,7 +43,7 @@ pub use vault::{KeySource, Vault, VaultKeys};
 /// Every finder returns `Ok(None)` only when the row does not exist; an unreachable or
 /// failing database is always an `Err`, so an outage is never shown as "not found".
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: IdentityStore + AuditStore + Send + Sync + 'static {
     /// Cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 
@@ -77,6 +86,13 @@ pub trait Store: Send + Sync + 'static {
         after: Option<String>,
         limit: u32,
     ) -> Result<ResealBatch, StoreError>;
+}
+
+/// The current time at the precision every backend keeps (microseconds), so a value
+/// written and read back compares equal on all of them.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
 }
 
 /// Walks every sealed table once, resealing what an older data key sealed, in batches of

@@ -79,16 +79,24 @@ pub enum SealedTable {
     Residents,
     Families,
     Journal,
+    /// Operators' TOTP secrets (rows without one are skipped).
+    Accounts,
 }
 
 impl SealedTable {
-    pub const ALL: [SealedTable; 3] = [Self::Residents, Self::Families, Self::Journal];
+    pub const ALL: [SealedTable; 4] = [
+        Self::Residents,
+        Self::Families,
+        Self::Journal,
+        Self::Accounts,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Residents => crate::rows::RESIDENTS,
             Self::Families => crate::rows::FAMILIES,
             Self::Journal => crate::rows::JOURNAL,
+            Self::Accounts => "accounts",
         }
     }
 
@@ -99,6 +107,7 @@ impl SealedTable {
             Self::Residents => "nik_index",
             Self::Families => "no_kk_index",
             Self::Journal => "sequence",
+            Self::Accounts => "username",
         }
     }
 
@@ -107,6 +116,7 @@ impl SealedTable {
         match self {
             Self::Residents | Self::Families => crate::rows::PII,
             Self::Journal => crate::rows::DATA,
+            Self::Accounts => "totp_secret",
         }
     }
 

@@ -282,23 +282,24 @@ impl RegionRow {
 
 /// The columns a verification reads, in the order of [`VerificationRow`]: only what a
 /// claim is compared with, so the hot path moves as little data as it can.
-pub const VERIFICATION_COLUMNS: &str = "nik_index, status, pii";
+pub const VERIFICATION_COLUMNS: &str = "nik_index, status, kelurahan, pii";
 
 /// One resident's verification view as stored, in [`VERIFICATION_COLUMNS`] order. It
 /// deserialises from a JSON array too, which SQLite uses to return a whole batch in one
 /// value instead of one row at a time.
 #[derive(Debug, Clone, serde::Deserialize)]
-pub struct VerificationRow(pub String, pub String, pub String);
+pub struct VerificationRow(pub String, pub String, pub String, pub String);
 
 impl VerificationRow {
     /// The row's NIK index and the record.
     pub fn into_record(self, vault: &Vault) -> Result<(String, VerificationRecord), StoreError> {
-        let Self(nik_index, status, pii) = self;
+        let Self(nik_index, status, kelurahan, pii) = self;
         let pii: ResidentPii = vault.open_json(RESIDENTS, PII, &nik_index, &pii)?;
         Ok((
             nik_index,
             VerificationRecord {
                 status: coded("status", &status, ResidentStatus::from_code)?,
+                kelurahan: parse_code(&kelurahan)?,
                 full_name: pii.nama,
                 birth_date: pii.tanggal_lahir,
                 birth_place: pii.tempat_lahir,

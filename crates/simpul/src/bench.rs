@@ -100,6 +100,13 @@ pub struct BenchArgs {
     /// CPUs the server is pinned to, for the report (the script passes what it used).
     #[arg(long)]
     pub server_cpus: Option<String>,
+    /// Machine client the load runs as (needs `search_residents verify_nik
+    /// verify_nik_batch` and an agreement over the region; `scripts/bench-nik.sh` makes one).
+    #[arg(long, env = "SIMPUL_BENCH_CLIENT_ID")]
+    pub client_id: String,
+    /// That client's secret.
+    #[arg(long, env = "SIMPUL_BENCH_CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: String,
     /// The command to print as the one that reproduces this run; the script passes its own
     /// command line, since this process's arguments include a pid.
     #[arg(long, hide = true)]
@@ -147,6 +154,7 @@ impl BenchArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     args.check()?;
     let target = Target::resolve(&args.target).await?;
+    http::authorize(&target, &args.client_id, &args.client_secret).await?;
     let machine = Machine::gather(args.server_cpus.clone(), args.command.clone());
 
     eprintln!(

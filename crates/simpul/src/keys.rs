@@ -178,6 +178,25 @@ pub async fn follow(vault: Arc<Vault>) {
     }
 }
 
+/// The access-token signing keys: the key file, generated with one key when missing.
+pub fn token_signer(settings: &Settings) -> anyhow::Result<simpul_identity::AccessTokenSigner> {
+    use simpul_identity::{AccessTokenSigner, SigningKeyId};
+    let path = settings.token_keys_file();
+    if !path.exists() {
+        let stamp = chrono::Utc::now().format("t%Y%m%d%H%M%S").to_string();
+        let id = SigningKeyId::parse(&stamp).context("signing key id")?;
+        let signer = AccessTokenSigner::generate(id, &mut rand::rng());
+        write_key_file(&path, &signer.to_key_file())?;
+        println!("Kunci penanda token dibuat: {}", path.display());
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path)
+            .with_context(|| format!("membaca kunci token {}", path.display()))?,
+    );
+    AccessTokenSigner::parse(&text)
+        .with_context(|| format!("kunci token di {} tidak valid", path.display()))
+}
+
 /// A data ring with a fresh key added as the active one, as key-file text.
 pub fn rotated_data_ring(current: &str) -> anyhow::Result<(KeyId, String)> {
     let ring: DataKeyRing = KeyRing::parse(current).context("berkas kunci data tidak valid")?;

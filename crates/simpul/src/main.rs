@@ -7,13 +7,15 @@
 //! - [`settings`]: typed configuration from defaults, a TOML file and `SIMPUL_*` variables.
 //! - [`store`]: opening the store a database URL names.
 //! - [`keys`]: where the keys that seal personal data come from; generating and rotating them.
+//! - [`demo_accounts`]: the demo city's accounts per role and its agency client.
 //! - [`seed`]: region master data and the synthetic population, streamed into the store.
-//! - [`commands`]: `serve`, `demo`, `nik`, `keys`.
+//! - [`commands`]: `serve`, `demo`, `nik`, `keys`, `admin`.
 //! - [`bench`]: the HTTP load generator behind `simpul bench`.
 //! - [`telemetry`]: log set-up.
 
 mod bench;
 mod commands;
+mod demo_accounts;
 mod keys;
 mod seed;
 mod settings;
@@ -48,6 +50,11 @@ enum Command {
     Nik {
         #[command(subcommand)]
         command: NikCommand,
+    },
+    /// Accounts, machine clients and agreements.
+    Admin {
+        #[command(subcommand)]
+        command: commands::admin::AdminCommand,
     },
     /// Data keys: rotate and retire.
     Keys {
@@ -107,6 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => commands::demo::run(settings, args).await?,
         Command::Bench(args) => bench::run(args).await?,
         Command::Keys { command } => commands::keys::run(settings, command).await?,
+        Command::Admin { command } => commands::admin::run(settings, command).await?,
         Command::Nik { .. } | Command::DefaultConfig => {}
     }
     Ok(ExitCode::SUCCESS)

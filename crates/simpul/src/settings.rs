@@ -12,9 +12,10 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 /// Environment variables that share the `SIMPUL_` prefix but are not settings: the test
-/// suite's service URLs. They are left out of the settings layer so that a hub started by a
-/// test does not refuse them as unknown keys.
-const NOT_SETTINGS_PREFIX: &str = "SIMPUL_TEST_";
+/// suite's service URLs, the load generator's client credentials, and the password
+/// `simpul admin create-user` reads. They are left out of the settings layer so that a hub
+/// started beside them does not refuse them as unknown keys.
+const NOT_SETTINGS_PREFIXES: [&str; 3] = ["SIMPUL_TEST_", "SIMPUL_BENCH_", "SIMPUL_ADMIN_"];
 
 /// Everything the hub reads at start-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,48 @@ pub struct Settings {
     pub demo: DemoSettings,
     /// Where the keys that seal personal data come from.
     pub keys: KeySettings,
+    /// Sign-in, sessions, tokens and request quotas.
+    pub security: SecuritySettings,
+    /// Thresholds of the suspicious-access rules.
+    pub watch: simpul_watch::Thresholds,
+}
+
+/// Sign-in, sessions, tokens and quotas.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// The hub's public URL: the `iss` of its access tokens. Empty means `http://<listen>`.
+    pub public_url: String,
+    /// Mark the session cookie `Secure` (sent over HTTPS only). Turn off only for a hub
+    /// reached over plain HTTP on a trusted LAN.
+    pub cookie_secure: bool,
+    /// Requests a minute for each operator and for clients without their own quota.
+    pub requests_per_minute: u32,
+    /// Lifetime of an access token, in seconds.
+    pub token_lifetime_secs: u32,
+    /// Token signing key file; empty means `<data_dir>/keys/token.keys`.
+    pub token_keys_file: PathBuf,
+    /// Session idle and absolute timeouts.
+    pub sessions: simpul_identity::SessionPolicy,
+    /// Back-off and lock-out after failed sign-ins.
+    pub sign_in: simpul_identity::ThrottlePolicy,
+    /// Create demo accounts and a demo client (printed) when the demo city is seeded.
+    pub demo_accounts: bool,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            public_url: String::new(),
+            cookie_secure: true,
+            requests_per_minute: 1_000,
+            token_lifetime_secs: 600,
+            token_keys_file: PathBuf::new(),
+            sessions: simpul_identity::SessionPolicy::default(),
+            sign_in: simpul_identity::ThrottlePolicy::default(),
+            demo_accounts: true,
+        }
+    }
 }
 
 /// Key rings: inline text (environment, secret manager) or files. See `keys.rs`.
@@ -120,6 +163,8 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             demo: DemoSettings::default(),
             keys: KeySettings::default(),
+            security: SecuritySettings::default(),
+            watch: simpul_watch::Thresholds::default(),
         }
     }
 }
@@ -161,7 +206,7 @@ impl Settings {
             .into_iter()
             .filter(|(key, _)| {
                 key.starts_with("SIMPUL_")
-                    && !key.starts_with(NOT_SETTINGS_PREFIX)
+                    && !NOT_SETTINGS_PREFIXES.iter().any(|p| key.starts_with(p))
                     && key != "SIMPUL_CONFIG"
             })
             .collect();
@@ -196,6 +241,20 @@ impl Settings {
     /// The blind-index key file in use when no inline ring is set.
     pub fn blind_keys_file(&self) -> PathBuf {
         self.key_file(&self.keys.blind_file, "blind.keys")
+    }
+
+    /// The access-token signing key file.
+    pub fn token_keys_file(&self) -> PathBuf {
+        self.key_file(&self.security.token_keys_file, "token.keys")
+    }
+
+    /// The `iss` of access tokens.
+    pub fn public_url(&self) -> String {
+        if self.security.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.security.public_url.trim_end_matches('/').to_owned()
+        }
     }
 
     fn key_file(&self, configured: &Path, default_name: &str) -> PathBuf {

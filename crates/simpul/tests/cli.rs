@@ -13,6 +13,75 @@ const BINARY: &str = env!("CARGO_BIN_EXE_simpul");
 struct Hub {
     child: Child,
     address: String,
+    /// What the hub printed before it was ready (demo credentials among it).
+    banner: String,
+    /// A bearer token requests carry, once [`Hub::authorize`] got one.
+    token: Option<String>,
+}
+
+/// Runs the binary with `args` on `data_dir`; returns stdout, asserting success.
+fn simpul(data_dir: &std::path::Path, args: &[&str]) -> String {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIMPUL_DATA_DIR", data_dir)
+        .output()
+        .expect("run simpul");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "simpul {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The value after `name=` in `text`, up to whitespace.
+fn field(text: &str, name: &str) -> String {
+    text.split(&format!("{name}="))
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {name}= in {text}"))
+        .to_owned()
+}
+
+/// A client of agency `uji` allowed to read Kota Madiun's registry, made with
+/// `simpul admin`; returns (id, secret).
+fn registry_reader(data_dir: &std::path::Path) -> (String, String) {
+    let actions = "read_resident search_residents read_family verify_nik";
+    let created = simpul(
+        data_dir,
+        &[
+            "admin",
+            "create-client",
+            "--id",
+            "uji-baca",
+            "--agency",
+            "uji",
+            "--scopes",
+            actions,
+        ],
+    );
+    simpul(
+        data_dir,
+        &[
+            "admin",
+            "grant",
+            "--agency",
+            "uji",
+            "--actions",
+            actions,
+            "--region",
+            "35.77",
+            "--reference",
+            "UJI/1",
+        ],
+    );
+    (
+        field(&created, "client_id"),
+        field(&created, "client_secret"),
+    )
 }
 
 impl Hub {
@@ -31,8 +100,11 @@ impl Hub {
             .expect("start simpul");
         let stdout = child.stdout.take().expect("stdout");
         let mut address = None;
+        let mut banner = String::new();
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("read stdout");
+            banner.push_str(&line);
+            banner.push('\n');
             if let Some(rest) = line
                 .split("http://")
                 .nth(1)
@@ -43,21 +115,67 @@ impl Hub {
             }
         }
         let address = address.expect("the hub printed its URL before exiting");
-        Self { child, address }
+        Self {
+            child,
+            address,
+            banner,
+            token: None,
+        }
+    }
+
+    /// Gets a token with client credentials; later requests carry it.
+    fn authorize(&mut self, client_id: &str, secret: &str) {
+        let body =
+            format!("grant_type=client_credentials&client_id={client_id}&client_secret={secret}");
+        let (status, answer) = self.call(
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &body,
+        );
+        assert_eq!(status, 200, "{answer}");
+        let json: serde_json::Value = serde_json::from_str(&answer).expect("token JSON");
+        self.token = Some(json["access_token"].as_str().expect("token").to_owned());
     }
 
     /// GET `path`, returning (status, body).
     fn get(&self, path: &str) -> (u16, String) {
+        self.call("GET", path, &[], "")
+    }
+
+    /// POST a JSON body, returning (status, body).
+    fn post_json(&self, path: &str, body: &serde_json::Value) -> (u16, String) {
+        self.call(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            &body.to_string(),
+        )
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         let mut stream = TcpStream::connect(&self.address).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.address
-        )
-        .expect("send");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\nX-Tujuan: pengujian\r\n",
+            self.address,
+            body.len()
+        );
+        if let Some(token) = &self.token {
+            head.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        write!(stream, "{head}\r\n{body}").expect("send");
         let mut response = String::new();
         stream.read_to_string(&mut response).expect("read");
         let status = response
@@ -98,7 +216,11 @@ impl Drop for Hub {
 #[test]
 fn first_start_seeds_the_demo_city_and_a_restart_keeps_it() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let hub = Hub::start(dir.path(), 3_000);
+    let mut hub = Hub::start(dir.path(), 3_000);
+    // Personal data needs a caller; the region master data does not.
+    assert_eq!(hub.get("/api/v1/penduduk?kelurahan=35.77").0, 401);
+    let (id, secret) = registry_reader(dir.path());
+    hub.authorize(&id, &secret);
     let madiun = hub.json("/api/v1/wilayah/35.77");
     assert_eq!(madiun["nama"], "Kota Madiun");
     let kecamatan: Vec<&str> = madiun["anak"]
@@ -124,7 +246,9 @@ fn first_start_seeds_the_demo_city_and_a_restart_keeps_it() {
     assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
 
     // Restart on the same data: nothing is seeded twice.
-    let hub = Hub::start(dir.path(), 3_000);
+    let mut hub = Hub::start(dir.path(), 3_000);
+    assert!(!hub.banner.contains("Akun demo"), "{}", hub.banner);
+    hub.authorize(&id, &secret);
     let again = hub.json("/api/v1/penduduk?kelurahan=35.77&per_halaman=1");
     assert_eq!(again["total"].as_u64(), Some(total));
     assert!(hub.terminate().success());
@@ -213,9 +337,61 @@ fn key_lines(data_dir: &std::path::Path) -> Vec<String> {
 }
 
 #[test]
+fn the_demo_prints_credentials_that_work() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut hub = Hub::start(dir.path(), 300);
+    for role in [
+        "administrator",
+        "operator",
+        "supervisor",
+        "registrar",
+        "auditor",
+        "agency_analyst",
+    ] {
+        assert!(hub.banner.contains(role), "{role} missing: {}", hub.banner);
+    }
+    let (reader, reader_secret) = registry_reader(dir.path());
+    hub.authorize(&reader, &reader_secret);
+    let page = hub.json("/api/v1/penduduk?kelurahan=35.77&per_halaman=1");
+    // The demo client verifies NIKs under the demo agreement...
+    let id = field(&hub.banner, "client_id");
+    let secret = field(&hub.banner, "client_secret");
+    hub.authorize(&id, &secret);
+    let nik = page["data"][0]["nik"].as_str().expect("nik");
+    let (status, body) = hub.post_json(
+        "/api/v1/nik/verifikasi",
+        &serde_json::json!({
+            "nik": nik,
+            "nama": page["data"][0]["nama_lengkap"],
+            "tanggal_lahir": page["data"][0]["tanggal_lahir"],
+        }),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("terdaftar"), "{body}");
+    // ...and reads nothing else.
+    assert_eq!(hub.get(&format!("/api/v1/penduduk/{nik}")).0, 403);
+    // An operator's printed password signs in (TOTP enrolment comes next).
+    let line = hub
+        .banner
+        .lines()
+        .find(|l| l.trim_start().starts_with("operator.kelurahan"))
+        .expect("operator line");
+    let password = line.split_whitespace().nth(1).expect("password");
+    let (status, body) = hub.post_json(
+        "/api/v1/sesi",
+        &serde_json::json!({"nama_pengguna": "operator.kelurahan", "kata_sandi": password}),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("daftar_totp"), "{body}");
+    assert!(hub.terminate().success());
+}
+
+#[test]
 fn data_keys_rotate_and_retire_while_the_hub_serves() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let hub = Hub::start(dir.path(), 400);
+    let mut hub = Hub::start(dir.path(), 400);
+    let (id, secret) = registry_reader(dir.path());
+    hub.authorize(&id, &secret);
     let page = hub.json("/api/v1/penduduk?kelurahan=35.77&per_halaman=1");
     let nik = page["data"][0]["nik"].as_str().expect("nik").to_owned();
     let before = hub.json(&format!("/api/v1/penduduk/{nik}"));
@@ -235,7 +411,8 @@ fn data_keys_rotate_and_retire_while_the_hub_serves() {
     assert!(hub.terminate().success());
 
     // A restart with only the new key reads everything.
-    let hub = Hub::start(dir.path(), 400);
+    let mut hub = Hub::start(dir.path(), 400);
+    hub.authorize(&id, &secret);
     assert_eq!(hub.json(&format!("/api/v1/penduduk/{nik}")), before);
     assert!(hub.terminate().success());
 }

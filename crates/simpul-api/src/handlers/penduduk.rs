@@ -8,7 +8,11 @@ use simpul_domain::resident::MAX_NAME_LEN;
 use simpul_store::{ResidentQuery, ResidentRecord, ResidentSummary};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{parse_nik, parse_region};
+use simpul_domain::access::{Action, Resource};
+
+use super::{not_found_in_home_region, parse_nik, parse_region};
+use crate::auth::Caller;
+use crate::auth::gate::Outcome;
 use crate::extract::{Json, Path, Query};
 use crate::problem::{ApiError, ProblemCode};
 use crate::state::AppState;
@@ -19,14 +23,50 @@ use crate::state::AppState;
     responses((status = 200, body = ResidentRecord), (status = 400, body = crate::problem::Problem), (status = 404, body = crate::problem::Problem)))]
 pub async fn show(
     State(state): State<AppState>,
+    caller: Caller,
     Path(nik): Path<String>,
 ) -> Result<Json<ResidentRecord>, ApiError> {
     let nik = parse_nik("nik", &nik)?;
-    let record = state.store.resident(&nik).await?.ok_or_else(|| {
-        ApiError::new(ProblemCode::ResidentNotFound, "NIK tidak terdaftar").field("nik")
-    })?;
+    let Some(record) = state.store.resident(&nik).await? else {
+        not_found_in_home_region(&state, &caller, Action::ReadResident).await?;
+        return Err(
+            ApiError::new(ProblemCode::ResidentNotFound, "NIK tidak terdaftar").field("nik"),
+        );
+    };
+    state
+        .authorize(
+            &caller,
+            Action::ReadResident,
+            Resource::Region(&record.address.kelurahan),
+        )
+        .await?;
+    state
+        .record_read(
+            &caller,
+            Action::ReadResident,
+            &[&nik],
+            RESIDENT_FIELDS,
+            Outcome::Allowed,
+        )
+        .await?;
     Ok(Json(record))
 }
+
+/// The personal fields a resident record discloses, as the access log names them.
+const RESIDENT_FIELDS: &[&str] = &[
+    "nik",
+    "no_kk",
+    "nama_lengkap",
+    "tempat_lahir",
+    "tanggal_lahir",
+    "pekerjaan",
+    "nama_ayah",
+    "nama_ibu",
+    "alamat",
+];
+
+/// The personal fields a search result line discloses.
+const SUMMARY_FIELDS: &[&str] = &["nik", "no_kk", "nama_lengkap", "tanggal_lahir"];
 
 /// Search criteria; at least one of `nama`, `tanggal_lahir`, `kelurahan`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -61,6 +101,7 @@ const DEFAULT_PAGE_SIZE: u32 = 20;
     responses((status = 200, body = SearchPage), (status = 400, body = crate::problem::Problem)))]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Caller,
     Query(params): Query<SearchParams>,
 ) -> Result<Json<SearchPage>, ApiError> {
     let name_tokens = match params.nama.as_deref() {
@@ -92,6 +133,18 @@ pub async fn search(
         )
         .field("per_halaman"));
     }
+    // A search naming no region is a search of the caller's own region.
+    let region = match region {
+        Some(region) => Some(region),
+        None => state.home_region(&caller).await?,
+    };
+    let resource = match &region {
+        Some(region) => Resource::Region(region),
+        None => Resource::Hub,
+    };
+    state
+        .authorize(&caller, Action::SearchResidents, resource)
+        .await?;
     let query = ResidentQuery {
         name_tokens,
         birth_date: params.tanggal_lahir,
@@ -100,6 +153,16 @@ pub async fn search(
         limit: per_halaman,
     };
     let page = state.store.search_residents(&query).await?;
+    let found: Vec<_> = page.items.iter().map(|r| &r.nik).collect();
+    state
+        .record_read(
+            &caller,
+            Action::SearchResidents,
+            &found,
+            SUMMARY_FIELDS,
+            Outcome::Allowed,
+        )
+        .await?;
     Ok(Json(SearchPage {
         total: page.total,
         halaman,

@@ -8,7 +8,11 @@ use simpul_domain::verification::{IdentityClaim, NikStatus, VerificationOutcome,
 use simpul_domain::{IdNumberError, Nik};
 use utoipa::ToSchema;
 
-use super::parse_nik;
+use simpul_domain::access::{Action, Resource};
+
+use super::{not_found_in_home_region, parse_nik};
+use crate::auth::Caller;
+use crate::auth::gate::Outcome;
 use crate::extract::Json;
 use crate::problem::{ApiError, ProblemCode};
 use crate::state::AppState;
@@ -19,15 +23,35 @@ use crate::state::AppState;
     responses((status = 200, body = VerificationOutcome), (status = 400, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
 pub async fn single(
     State(state): State<AppState>,
+    caller: Caller,
     Json(claim): Json<IdentityClaim>,
 ) -> Result<Json<VerificationOutcome>, ApiError> {
     let nik = parse_nik("nik", &claim.nik)?;
-    let outcome = match state.verification_reads.read(nik).await? {
-        Some(record) => verify(&claim, &record),
-        None => VerificationOutcome::not_found(),
+    let Some(record) = state.verification_reads.read(nik.clone()).await? else {
+        not_found_in_home_region(&state, &caller, Action::VerifyNik).await?;
+        return Ok(Json(VerificationOutcome::not_found()));
     };
-    Ok(Json(outcome))
+    state
+        .authorize(
+            &caller,
+            Action::VerifyNik,
+            Resource::Region(&record.kelurahan),
+        )
+        .await?;
+    state
+        .record_read(
+            &caller,
+            Action::VerifyNik,
+            &[&nik],
+            VERIFIED_FIELDS,
+            Outcome::Allowed,
+        )
+        .await?;
+    Ok(Json(verify(&claim, &record)))
 }
+
+/// What a verification discloses: a verdict on each claimed field, never the field.
+const VERIFIED_FIELDS: &[&str] = &["status_nik", "kecocokan"];
 
 /// Up to 10,000 claims.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -65,6 +89,7 @@ pub struct BatchSummary {
     responses((status = 200, body = BatchResponse), (status = 400, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem)))]
 pub async fn batch(
     State(state): State<AppState>,
+    caller: Caller,
     Json(request): Json<BatchRequest>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     let claims = request.klaim;
@@ -94,7 +119,36 @@ pub async fn batch(
         .iter()
         .filter_map(|p| p.as_ref().ok().cloned())
         .collect();
+    // The caller must hold batch checks in its own region, and each record found must lie
+    // where it may check; one that does not refuses the whole batch.
+    let home = state.home_region(&caller).await?;
+    state
+        .authorize(
+            &caller,
+            Action::VerifyNikBatch,
+            home.as_ref().map_or(Resource::Hub, Resource::Region),
+        )
+        .await?;
     let records: HashMap<_, _> = state.store.verification_records(&valid).await?;
+    let mut regions: Vec<&simpul_domain::KodeWilayah> =
+        records.values().map(|r| &r.kelurahan).collect();
+    regions.sort();
+    regions.dedup();
+    for region in regions {
+        state
+            .authorize(&caller, Action::VerifyNikBatch, Resource::Region(region))
+            .await?;
+    }
+    let found: Vec<&Nik> = records.keys().collect();
+    state
+        .record_read(
+            &caller,
+            Action::VerifyNikBatch,
+            &found,
+            VERIFIED_FIELDS,
+            Outcome::Allowed,
+        )
+        .await?;
     let mut summary = BatchSummary {
         jumlah: claims.len(),
         ..BatchSummary::default()

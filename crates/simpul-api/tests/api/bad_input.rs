@@ -122,6 +122,9 @@ async fn configured_body_limit_goes_through_the_json_rejection() {
         .method(Method::POST)
         .uri(POSTS[1])
         .header("content-type", "application/json")
+        .header("cookie", &app.caller.cookie)
+        .header("x-csrf-token", &app.caller.csrf)
+        .header("x-tujuan", "pengujian")
         .body(stream)
         .expect("request");
     app.request(request)

@@ -3,10 +3,13 @@
 
 mod helpers;
 
+mod authz_matrix;
 mod bad_input;
 mod keluarga;
+mod oauth;
 mod ops;
 mod penduduk;
 mod problems;
+mod sign_in;
 mod verifikasi;
 mod wilayah;

@@ -100,6 +100,50 @@ impl Drop for Conn {
     }
 }
 
+/// The bearer token and purpose every request of this run carries, set once by
+/// [`authorize`] before any load starts. A process-wide value rather than a field threaded
+/// through every workload: the load generator runs as one client for its whole life.
+static AUTHORIZATION: std::sync::OnceLock<HeaderValue> = std::sync::OnceLock::new();
+
+/// Gets an access token for the run with client credentials.
+pub async fn authorize(
+    target: &super::target::Target,
+    client_id: &str,
+    client_secret: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let form = format!(
+        "grant_type=client_credentials&client_id={client_id}&client_secret={client_secret}"
+    );
+    let mut req = request(
+        Method::POST,
+        "/oauth/token",
+        &target.host_header,
+        Bytes::from(form),
+    );
+    req.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    let mut conn = Conn::open(target.addr).await?;
+    let (status, body) = conn
+        .send_within(req, std::time::Duration::from_secs(10))
+        .await?;
+    anyhow::ensure!(
+        status == hyper::StatusCode::OK,
+        "the token endpoint answered {status}: check --client-id and --client-secret"
+    );
+    let token: serde_json::Value =
+        serde_json::from_slice(&body).context("the token endpoint answered no JSON")?;
+    let token = token["access_token"]
+        .as_str()
+        .context("no access_token in the token answer")?;
+    let value = HeaderValue::from_str(&format!("Bearer {token}")).context("token header")?;
+    // A second call keeps the first token: one run, one client.
+    let _ = AUTHORIZATION.set(value);
+    Ok(())
+}
+
 /// Builds a request with the headers every request carries.
 pub fn request(
     method: Method,
@@ -111,6 +155,14 @@ pub fn request(
     *request.method_mut() = method;
     *request.uri_mut() = Uri::from_static(path);
     request.headers_mut().insert(HOST, host.clone());
+    if let Some(authorization) = AUTHORIZATION.get() {
+        request
+            .headers_mut()
+            .insert(hyper::header::AUTHORIZATION, authorization.clone());
+        request
+            .headers_mut()
+            .insert("x-tujuan", HeaderValue::from_static("pengukuran kinerja"));
+    }
     if request.method() == Method::POST {
         request
             .headers_mut()

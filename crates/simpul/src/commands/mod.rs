@@ -1,5 +1,6 @@
 //! One module per subcommand; `main` only dispatches.
 
+pub mod admin;
 pub mod demo;
 pub mod keys;
 pub mod nik;

@@ -2,10 +2,10 @@
 //! and serve the API until SIGTERM or Ctrl-C.
 
 use anyhow::Context;
-use simpul_api::{AppState, Limits};
+use simpul_api::{AppState, Limits, Security};
 
 use crate::settings::Settings;
-use crate::{keys, seed, store};
+use crate::{demo_accounts, keys, seed, store};
 
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Bind first, so a port already in use fails before minutes of seeding.
@@ -17,6 +17,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let vault = keys::vault(&settings, true)?;
     let store = store::open(&settings.database_url(), vault.clone()).await?;
     tokio::spawn(keys::follow(vault.clone()));
+    let security = security(&settings)?;
     let directory = simpul_domain::wilayah::embedded();
     seed::ensure_regions(store.as_ref(), directory).await?;
     if settings.demo.seed_on_first_start && store.counts().await?.journal == 0 {
@@ -25,18 +26,47 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
             settings.demo.residents, settings.demo.region
         );
         let spec = super::demo::spec(&settings.demo)?;
-        let seeded = seed::populate(store.clone(), spec, directory).await?;
+        let seeded = seed::populate(store.clone(), spec.clone(), directory).await?;
         println!(
             "Kota demo siap: {} keluarga, {} penduduk.",
             seeded.families, seeded.residents
         );
+        if settings.security.demo_accounts && store.accounts().await?.is_empty() {
+            let text = demo_accounts::create(
+                store.as_ref(),
+                &security.hasher,
+                directory,
+                &spec.region,
+                &settings.data_dir,
+                &settings.public_url(),
+            )
+            .await?;
+            print!("{text}");
+        }
     }
-    let router = simpul_api::router(AppState::new(store, Limits::default()));
+    let watch = simpul_watch::Watch::new(settings.watch.clone())
+        .map_err(|e| anyhow::anyhow!("ambang [watch] tidak valid: {e}"))?;
+    let state = AppState::new(store, vault, security, watch, Limits::default());
+    let router = simpul_api::router(state);
     println!("simpul siap di http://{address}/ (dokumentasi API: http://{address}/docs/)");
     tracing::info!(%address, "serving");
     simpul_api::serve(listener, router, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The security settings with the token signing keys.
+pub fn security(settings: &Settings) -> anyhow::Result<Security> {
+    let signer = keys::token_signer(settings)?;
+    let mut security = Security::new(signer, settings.public_url());
+    let config = &settings.security;
+    security.cookie_secure = config.cookie_secure;
+    security.default_quota = config.requests_per_minute.max(1);
+    security.token_lifetime =
+        chrono::TimeDelta::seconds(i64::from(config.token_lifetime_secs.max(1)));
+    security.sessions = config.sessions;
+    security.throttle = config.sign_in;
+    Ok(security)
 }
 
 /// Completes on SIGTERM (how service managers stop us) or Ctrl-C.

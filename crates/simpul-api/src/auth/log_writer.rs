@@ -1,0 +1,87 @@
+//! Group commit for the access log: every request that reads personal data must have its
+//! entry durably written before it answers, which alone would cost one synchronous commit
+//! per request. Requests queue their entries here; one writer takes everything queued (up
+//! to [`MOST_PER_COMMIT`]) and appends it in one store call, then answers each request.
+//! A lone request is written at once; batches grow only when requests arrive faster than
+//! commits complete, so the latency of one entry is one commit, and throughput is commits
+//! per second times the batch size.
+
+use std::sync::Arc;
+
+use simpul_store::{AccessRecord, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most entries one commit carries.
+const MOST_PER_COMMIT: usize = 1_024;
+/// Entries waiting before senders are held back.
+const QUEUE_DEPTH: usize = 16_384;
+
+type Reply = Result<(), Arc<StoreError>>;
+
+struct Pending {
+    records: Vec<AccessRecord>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// The handle requests write through; cheap to clone.
+#[derive(Clone)]
+pub struct AccessLogWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl AccessLogWriter {
+    /// Starts the writer on the current tokio runtime.
+    pub fn start(store: Arc<dyn Store>) -> Self {
+        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(write(store, receiver));
+        Self { queue }
+    }
+
+    /// Appends `records` and returns once they are committed.
+    pub async fn append(&self, records: Vec<AccessRecord>) -> Result<(), StoreError> {
+        let stopped = || StoreError::Corrupt("access-log writer stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { records, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer
+            .await
+            .map_err(|_| stopped())?
+            // The one store error is shared by every request of the failed commit.
+            .map_err(|e| StoreError::Corrupt(format!("access log not written: {e}")))
+    }
+}
+
+async fn write(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        let mut count = first.records.len();
+        batch.push(first);
+        while count < MOST_PER_COMMIT {
+            match receiver.try_recv() {
+                Ok(next) => {
+                    count += next.records.len();
+                    batch.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let records: Vec<AccessRecord> = batch
+            .iter()
+            .flat_map(|p| p.records.iter().cloned())
+            .collect();
+        let outcome = store
+            .append_access(&records)
+            .await
+            .map(|_| ())
+            .map_err(Arc::new);
+        if let Err(error) = &outcome {
+            tracing::error!(%error, entries = records.len(), "access log commit failed");
+        }
+        for pending in batch.drain(..) {
+            // A request that gave up waiting has nothing left to answer.
+            let _ = pending.reply.send(outcome.clone());
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The authorization matrix (placeholder while the suite compiles).

@@ -1,0 +1,96 @@
+-- Who may act (accounts, sessions, machine clients, revoked tokens, agreements) and the
+-- trail (access log, alerts). See simpul_store::identity and simpul_store::audit.
+-- The same logical schema as the SQLite backend's 0003_identity_and_audit.sql, with
+-- PostgreSQL's native types; a test in tests/contract.rs keeps the two in step.
+
+CREATE TABLE accounts (
+    username       TEXT PRIMARY KEY,
+    display_name   TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    scope          TEXT,
+    password_hash  TEXT NOT NULL,
+    -- Sealed (vault: accounts.totp_secret, row = username).
+    totp_secret    TEXT,
+    totp_enrolled  BOOLEAN NOT NULL,
+    totp_last_step BIGINT,
+    recovery_codes TEXT,
+    throttle       TEXT NOT NULL,
+    disabled       BOOLEAN NOT NULL,
+    created_at     TIMESTAMPTZ NOT NULL,
+    -- Optimistic concurrency: every save names the version it read and bumps it.
+    version        BIGINT NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_hash         TEXT PRIMARY KEY,
+    username           TEXT NOT NULL REFERENCES accounts (username),
+    csrf_hash          TEXT NOT NULL,
+    second_factor_done BOOLEAN NOT NULL,
+    created_at         TIMESTAMPTZ NOT NULL,
+    last_seen_at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX sessions_username ON sessions (username);
+
+CREATE TABLE clients (
+    client_id             TEXT PRIMARY KEY,
+    name                  TEXT NOT NULL,
+    agency                TEXT NOT NULL,
+    secret_hash           TEXT NOT NULL,
+    scopes                TEXT NOT NULL,
+    rate_limit_per_minute INTEGER,
+    created_at            TIMESTAMPTZ NOT NULL,
+    revoked_at            TIMESTAMPTZ
+);
+
+CREATE TABLE revoked_tokens (
+    token_id   TEXT PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE agreements (
+    agency    TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    -- Action codes, space-separated.
+    actions   TEXT NOT NULL,
+    region    TEXT NOT NULL,
+    PRIMARY KEY (agency, reference)
+);
+
+-- The access log: append-only, gap-free `sequence` from 1 (simpul.access.v1). Like the
+-- journal's, it is assigned as MAX + 1 under a transaction-scoped advisory lock (its own
+-- key), never from a SEQUENCE, which leaves gaps on rollback.
+CREATE TABLE access_log (
+    sequence   BIGINT PRIMARY KEY,
+    at         TIMESTAMPTZ NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    purpose    TEXT,
+    -- Arrays of text (SQLite keeps them as JSON text).
+    residents  TEXT[] NOT NULL,
+    fields     TEXT[] NOT NULL,
+    outcome    TEXT NOT NULL,
+    reason     TEXT,
+    network    TEXT,
+    request_id TEXT NOT NULL
+);
+
+-- Which entries name which resident (blind index), for the data subject's view.
+CREATE TABLE access_residents (
+    resident_index TEXT NOT NULL,
+    sequence       BIGINT NOT NULL,
+    PRIMARY KEY (resident_index, sequence)
+);
+
+-- Alert ids may have gaps (a rolled-back insert uses one up): nothing hashes or counts them.
+CREATE TABLE alerts (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    rule            TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    at              TIMESTAMPTZ NOT NULL,
+    detail          TEXT NOT NULL,
+    acknowledged_by TEXT,
+    acknowledged_at TIMESTAMPTZ
+);
+CREATE INDEX alerts_open ON alerts (acknowledged_at, id);
