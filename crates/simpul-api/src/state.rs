@@ -51,6 +51,8 @@ pub struct AppState {
     pub quotas: Arc<Quotas>,
     /// Access-log entries, group-committed.
     pub access_log: AccessLogWriter,
+    /// Bearer tokens recently verified.
+    pub tokens: Arc<crate::auth::TokenCache>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             security: Arc::new(security),
             gate: Arc::new(GateState::new(watch)),
             quotas: Arc::new(Quotas::default()),
+            tokens: Arc::default(),
         }
     }
 }

@@ -103,10 +103,10 @@ pub struct BenchArgs {
     /// Machine client the load runs as (needs `search_residents verify_nik
     /// verify_nik_batch` and an agreement over the region; `scripts/bench-nik.sh` makes one).
     #[arg(long, env = "SIMPUL_BENCH_CLIENT_ID")]
-    pub client_id: String,
+    pub client_id: Option<String>,
     /// That client's secret.
     #[arg(long, env = "SIMPUL_BENCH_CLIENT_SECRET", hide_env_values = true)]
-    pub client_secret: String,
+    pub client_secret: Option<String>,
     /// The command to print as the one that reproduces this run; the script passes its own
     /// command line, since this process's arguments include a pid.
     #[arg(long, hide = true)]
@@ -154,7 +154,13 @@ impl BenchArgs {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     args.check()?;
     let target = Target::resolve(&args.target).await?;
-    http::authorize(&target, &args.client_id, &args.client_secret).await?;
+    let (Some(client_id), Some(client_secret)) = (&args.client_id, &args.client_secret) else {
+        anyhow::bail!(
+            "give the machine client the load runs as: --client-id and --client-secret \
+             (scripts/bench-nik.sh creates one)"
+        );
+    };
+    http::authorize(&target, client_id, client_secret).await?;
     let machine = Machine::gather(args.server_cpus.clone(), args.command.clone());
 
     eprintln!(

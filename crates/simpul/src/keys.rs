@@ -197,6 +197,63 @@ pub fn token_signer(settings: &Settings) -> anyhow::Result<simpul_identity::Acce
         .with_context(|| format!("kunci token di {} tidak valid", path.display()))
 }
 
+/// Re-reads the token signing keys every [`RELOAD_EVERY`] when their file changed, so a
+/// `simpul keys rotate-signing` takes effect (new tokens signed with the new key, the JWKS
+/// listing both) without a restart.
+pub async fn follow_signer(security: Arc<simpul_api::Security>, path: PathBuf) {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&path);
+    let mut tick = tokio::time::interval(RELOAD_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = modified(&path);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let loaded = std::fs::read_to_string(&path)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                simpul_identity::AccessTokenSigner::parse(&text).map_err(|e| e.to_string())
+            });
+        match loaded {
+            Ok(signer) => {
+                security.replace_signer(signer);
+                tracing::info!("token signing keys reloaded");
+            }
+            Err(error) => {
+                tracing::warn!(%error, "token signing keys not reloaded; the previous keys stay in use");
+            }
+        }
+    }
+}
+
+/// The token key file with a new active signing key (old ones keep verifying).
+pub fn rotate_signing(settings: &Settings) -> anyhow::Result<String> {
+    let mut signer = token_signer(settings)?;
+    let stamp = chrono::Utc::now().format("t%Y%m%d%H%M%S").to_string();
+    let id = simpul_identity::SigningKeyId::parse(&stamp).context("signing key id")?;
+    signer
+        .rotate(id.clone(), &mut rand::rng())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_key_file(&settings.token_keys_file(), &signer.to_key_file())?;
+    Ok(id.as_str().to_owned())
+}
+
+/// The token key file reduced to its active signing key.
+pub fn retire_signing(settings: &Settings) -> anyhow::Result<Vec<String>> {
+    let mut signer = token_signer(settings)?;
+    let active = signer.active_id().clone();
+    let old: Vec<_> = signer.ids().filter(|id| **id != active).cloned().collect();
+    for id in &old {
+        signer.retire(id).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    write_key_file(&settings.token_keys_file(), &signer.to_key_file())?;
+    Ok(old.iter().map(|id| id.as_str().to_owned()).collect())
+}
+
 /// A data ring with a fresh key added as the active one, as key-file text.
 pub fn rotated_data_ring(current: &str) -> anyhow::Result<(KeyId, String)> {
     let ring: DataKeyRing = KeyRing::parse(current).context("berkas kunci data tidak valid")?;

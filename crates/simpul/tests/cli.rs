@@ -416,3 +416,51 @@ fn data_keys_rotate_and_retire_while_the_hub_serves() {
     assert_eq!(hub.json(&format!("/api/v1/penduduk/{nik}")), before);
     assert!(hub.terminate().success());
 }
+
+/// Polls `check` every 200 ms for up to 15 s (the hub re-reads key files every 5 s).
+fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    for _ in 0..75 {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    false
+}
+
+#[test]
+fn signing_keys_rotate_while_the_hub_serves() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut hub = Hub::start(dir.path(), 200);
+    let id = field(&hub.banner, "client_id");
+    let secret = field(&hub.banner, "client_secret");
+    hub.authorize(&id, &secret);
+    let old_token = hub.token.clone().expect("token");
+    let keys = |hub: &Hub| {
+        hub.json("/.well-known/jwks.json")["keys"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    assert_eq!(keys(&hub), 1);
+    let claim =
+        serde_json::json!({"nik": "3577015708900002", "nama": "A", "tanggal_lahir": "1990-08-17"});
+
+    simpul(dir.path(), &["keys", "rotate-signing"]);
+    assert!(eventually(|| keys(&hub) == 2), "the JWKS lists the new key");
+    // A token signed before the rotation still works; a new one is signed by the new key.
+    assert_eq!(hub.post_json("/api/v1/nik/verifikasi", &claim).0, 200);
+    hub.authorize(&id, &secret);
+    let new_token = hub.token.clone().expect("token");
+    assert_ne!(new_token, old_token);
+
+    simpul(dir.path(), &["keys", "retire-signing"]);
+    assert!(eventually(|| keys(&hub) == 1), "the JWKS drops the old key");
+    assert_eq!(hub.post_json("/api/v1/nik/verifikasi", &claim).0, 200);
+    hub.token = Some(old_token);
+    // Verified tokens are trusted for a few seconds; then the retired key's token fails.
+    assert!(eventually(|| hub
+        .post_json("/api/v1/nik/verifikasi", &claim)
+        .0
+        == 401));
+    assert!(hub.terminate().success());
+}

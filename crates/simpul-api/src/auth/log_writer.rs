@@ -48,8 +48,12 @@ impl AccessLogWriter {
         answer
             .await
             .map_err(|_| stopped())?
-            // The one store error is shared by every request of the failed commit.
-            .map_err(|e| StoreError::Corrupt(format!("access log not written: {e}")))
+            // The one store error is shared by every request of the failed commit. An outage
+            // stays an outage (503, "try again"), not our fault (500).
+            .map_err(|e| match e.as_ref() {
+                StoreError::Unavailable(_) => StoreError::Unavailable(Box::new(e)),
+                _ => StoreError::Corrupt(format!("access log not written: {e}")),
+            })
     }
 }
 

@@ -153,33 +153,131 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let network = network_of(parts);
-        let request_id = request_id_of(parts);
-        let purpose = purpose_of(&parts.headers);
-        let (actor, kind, quota) = if let Some(token) = bearer(&parts.headers) {
-            client_actor(state, token).await?
-        } else {
-            let jar = CookieJar::from_headers(&parts.headers);
-            let Some(cookie) = jar.get(SESSION_COOKIE) else {
-                return Err(ApiError::new(
-                    ProblemCode::Unauthenticated,
-                    "masuk dengan sesi atau token akses terlebih dahulu",
-                ));
-            };
-            let actor = session_actor(state, cookie.value(), parts).await?;
-            (actor, CallerKind::Account, None)
+        match authenticate(parts, state).await {
+            Ok(caller) => Ok(caller),
+            Err(refusal) => {
+                log_refused_caller(parts, state, &refusal).await?;
+                Err(refusal)
+            }
+        }
+    }
+}
+
+/// A request refused before anyone was identified is a denied attempt too: it goes into
+/// the access log under the route it tried.
+async fn log_refused_caller(
+    parts: &Parts,
+    state: &AppState,
+    refusal: &ApiError,
+) -> Result<(), ApiError> {
+    // A store that is down gets no second write; a flood is not turned into writes.
+    if matches!(
+        refusal.code,
+        ProblemCode::RateLimited | ProblemCode::StoreUnavailable | ProblemCode::Internal
+    ) {
+        return Ok(());
+    }
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "-".to_owned());
+    let record = simpul_store::AccessRecord {
+        at: simpul_store::now(),
+        actor_kind: "anonim".into(),
+        actor: "-".into(),
+        role: "-".into(),
+        action: route,
+        purpose: purpose_of(&parts.headers),
+        residents: Vec::new(),
+        fields: Vec::new(),
+        outcome: "denied".into(),
+        reason: Some(refusal.code.as_str().to_owned()),
+        network: network_of(parts),
+        request_id: request_id_of(parts),
+    };
+    state.access_log.append(vec![record]).await?;
+    Ok(())
+}
+
+/// Who the request comes from: a bearer token or a session cookie, within its quota.
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let network = network_of(parts);
+    let request_id = request_id_of(parts);
+    let purpose = purpose_of(&parts.headers);
+    let (actor, kind, quota) = if let Some(token) = bearer(&parts.headers) {
+        client_actor(state, token).await?
+    } else {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+            return Err(ApiError::new(
+                ProblemCode::Unauthenticated,
+                "masuk dengan sesi atau token akses terlebih dahulu",
+            ));
         };
-        state.quotas.check(
-            actor.id.as_str(),
-            quota.unwrap_or(state.security.default_quota),
-        )?;
-        Ok(Self {
-            actor,
-            kind,
-            purpose,
-            network,
-            request_id,
-        })
+        let actor = session_actor(state, cookie.value(), parts).await?;
+        (actor, CallerKind::Account, None)
+    };
+    state.quotas.check(
+        actor.id.as_str(),
+        quota.unwrap_or(state.security.default_quota),
+    )?;
+    Ok(Caller {
+        actor,
+        kind,
+        purpose,
+        network,
+        request_id,
+    })
+}
+
+/// Bearer tokens recently found valid, so an agency checking thousands of NIKs with one
+/// token pays for the signature check and the two store reads (revocation, client) once
+/// every [`TOKEN_CACHE_TTL`], not per request. Revocations through this hub clear it at
+/// once; a revocation by another process (`simpul admin revoke-client`) takes effect
+/// within the TTL.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedClient>>,
+}
+
+#[derive(Clone)]
+struct CachedClient {
+    actor: Actor,
+    kind: CallerKind,
+    quota: Option<u32>,
+    until: std::time::Instant,
+}
+
+/// How long a verified token is trusted without looking again.
+const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Most tokens remembered; past this the cache starts over (a burst of distinct tokens
+/// only costs the lookups it would have cost anyway).
+const TOKEN_CACHE_SIZE: usize = 10_000;
+
+impl TokenCache {
+    fn get(&self, token: &str) -> Option<CachedClient> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(token)
+            .filter(|c| c.until > std::time::Instant::now())
+            .cloned()
+    }
+
+    fn put(&self, token: &str, entry: CachedClient) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= TOKEN_CACHE_SIZE {
+            entries.clear();
+        }
+        entries.insert(token.to_owned(), entry);
+    }
+
+    /// Forgets every token: called when a token or a client is revoked here.
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 
@@ -188,9 +286,12 @@ async fn client_actor(
     state: &AppState,
     token: &str,
 ) -> Result<(Actor, CallerKind, Option<u32>), ApiError> {
+    if let Some(cached) = state.tokens.get(token) {
+        return Ok((cached.actor, cached.kind, cached.quota));
+    }
     let security = &state.security;
     let claims = security
-        .signer
+        .signer()
         .verify(token, Utc::now(), &security.issuer, &security.audience)
         .map_err(|rejection| {
             ApiError::new(ProblemCode::InvalidToken, "token akses tidak dapat dipakai")
@@ -211,13 +312,24 @@ async fn client_actor(
             ApiError::new(ProblemCode::InvalidToken, "klien telah dicabut").reason("client_revoked")
         })?;
     let actor = client_as_actor(&claims.client_id, &client.agency)?;
-    Ok((
-        actor,
-        CallerKind::Client {
-            scope: claims.scope,
+    let kind = CallerKind::Client {
+        scope: claims.scope,
+    };
+    // Never trusted past the token's own expiry.
+    let left = (claims.expires_at - Utc::now())
+        .to_std()
+        .unwrap_or_default()
+        .min(TOKEN_CACHE_TTL);
+    state.tokens.put(
+        token,
+        CachedClient {
+            actor: actor.clone(),
+            kind: kind.clone(),
+            quota: client.rate_limit_per_minute,
+            until: std::time::Instant::now() + left,
         },
-        client.rate_limit_per_minute,
-    ))
+    );
+    Ok((actor, kind, client.rate_limit_per_minute))
 }
 
 /// A client acts as an analyst of its agency.

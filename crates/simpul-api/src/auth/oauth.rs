@@ -7,6 +7,7 @@
 
 use axum::Form;
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64ct::Encoding;
@@ -70,6 +71,25 @@ fn no_store(response: &mut Response) {
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
+/// A form that cannot be read (wrong media type, a required or repeated parameter, too
+/// large) is RFC 6749 §5.2 `invalid_request`, in OAuth's format like every other refusal
+/// here, rather than axum's plain-text rejection. The rejection's text is not sent or
+/// logged: serde's messages may quote a submitted value, such as a secret.
+fn unreadable_form(rejection: &FormRejection) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return crate::problem::ApiError::new(
+            crate::problem::ProblemCode::PayloadTooLarge,
+            "isi permintaan terlalu besar",
+        )
+        .into_response();
+    }
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "send an application/x-www-form-urlencoded form with each required parameter once",
+    )
+}
+
 /// The client's credentials from HTTP Basic (preferred, RFC 6749 §2.3.1) or the form.
 fn credentials(
     headers: &HeaderMap,
@@ -124,8 +144,12 @@ impl AppState {
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<TokenRequest>,
+    form: Result<Form<TokenRequest>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return unreadable_form(&rejection),
+    };
     if form.grant_type != "client_credentials" {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -174,7 +198,7 @@ pub async fn token(
         security.token_lifetime,
         &mut rand::rng(),
     );
-    let access_token = security.signer.issue(&claims);
+    let access_token = security.signer().issue(&claims);
     let mut response = axum::Json(TokenResponse {
         access_token: access_token.to_string(),
         token_type: "Bearer",
@@ -205,8 +229,12 @@ pub struct RevokeRequest {
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<RevokeRequest>,
+    form: Result<Form<RevokeRequest>, FormRejection>,
 ) -> Response {
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => return unreadable_form(&rejection),
+    };
     let given = credentials(
         &headers,
         form.client_id.as_deref(),
@@ -219,7 +247,7 @@ pub async fn revoke(
     let security = &state.security;
     // An expired token needs no revocation; one signed for another client is not this
     // client's to revoke.
-    if let Ok(claims) = security.signer.verify(
+    if let Ok(claims) = security.signer().verify(
         form.token.expose(),
         Utc::now(),
         &security.issuer,
@@ -232,6 +260,7 @@ pub async fn revoke(
     {
         return crate::problem::ApiError::from(error).into_response();
     }
+    state.tokens.clear();
     let mut response = StatusCode::OK.into_response();
     no_store(&mut response);
     response
@@ -240,5 +269,5 @@ pub async fn revoke(
 /// `GET /.well-known/jwks.json`: the public keys access tokens are signed with.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth", responses((status = 200)))]
 pub async fn jwks(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
-    axum::Json(state.security.signer.jwks())
+    axum::Json(state.security.signer().jwks())
 }

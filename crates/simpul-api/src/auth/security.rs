@@ -1,13 +1,16 @@
 //! The keys, policies and limits the authentication path uses, built once at start-up by
 //! the binary from its settings and key files.
 
+use std::sync::{Arc, RwLock};
+
 use chrono::TimeDelta;
 use simpul_identity::{AccessTokenSigner, PasswordHasher, SessionPolicy, ThrottlePolicy};
 
 /// Everything [`super::Caller`], sign-in and the token endpoint need besides the store.
 pub struct Security {
-    /// Signs and verifies access tokens; its public keys are the JWKS.
-    pub signer: AccessTokenSigner,
+    /// Signs and verifies access tokens; its public keys are the JWKS. Replaced whole when
+    /// the key file changes (rotation while serving).
+    signer: RwLock<Arc<AccessTokenSigner>>,
     /// `iss` of issued tokens: the hub's public URL.
     pub issuer: String,
     /// `aud` of issued tokens: this hub's API.
@@ -31,7 +34,7 @@ impl Security {
     /// policies, 1,000 requests a minute, secure cookies.
     pub fn new(signer: AccessTokenSigner, issuer: impl Into<String>) -> Self {
         Self {
-            signer,
+            signer: RwLock::new(Arc::new(signer)),
             issuer: issuer.into(),
             audience: "simpul-api".to_owned(),
             token_lifetime: TimeDelta::minutes(10),
@@ -41,5 +44,18 @@ impl Security {
             cookie_secure: true,
             default_quota: 1_000,
         }
+    }
+
+    /// The token keys in force.
+    pub fn signer(&self) -> Arc<AccessTokenSigner> {
+        self.signer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Puts new token keys in force (after `simpul keys rotate-signing`).
+    pub fn replace_signer(&self, signer: AccessTokenSigner) {
+        *self.signer.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(signer);
     }
 }

@@ -177,6 +177,7 @@ pub async fn revoke_client(
         .revoke_client(&client_id, simpul_store::now())
         .await?
     {
+        state.tokens.clear();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::new(ProblemCode::NotFound, "klien tidak ada").field("client_id"))

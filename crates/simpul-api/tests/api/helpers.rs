@@ -313,6 +313,19 @@ impl TestApp {
         .await
     }
 
+    /// The password step, asserted to succeed: the pending session and its stage
+    /// (`daftar_totp` or `totp`).
+    pub async fn pending_session(&self, username: &str, password: &str) -> (Credentials, String) {
+        let answer = self.sign_in_password(username, password).await;
+        let state = answer.ok_json();
+        let credentials = Credentials {
+            cookie: answer.session_cookie().expect("pending session cookie"),
+            csrf: state["csrf_token"].as_str().expect("csrf_token").to_owned(),
+        };
+        let stage = state["tahap"].as_str().expect("tahap").to_owned();
+        (credentials, stage)
+    }
+
     /// A cookie-authenticated JSON `POST` (or other method) with the session's CSRF token.
     pub async fn send_session(
         &self,
@@ -337,13 +350,8 @@ impl TestApp {
     /// Signs a never-enrolled account in through HTTP: password, TOTP enrolment, first
     /// code. Returns the full session and what enrolment gave.
     pub async fn sign_in_enrolling(&self, username: &str, password: &str) -> Enrolled {
-        let pending = self.sign_in_password(username, password).await;
-        let state = pending.ok_json();
-        assert_eq!(state["tahap"], "daftar_totp", "{state}");
-        let pending = Credentials {
-            cookie: pending.session_cookie().expect("pending session cookie"),
-            csrf: state["csrf_token"].as_str().expect("csrf").to_owned(),
-        };
+        let (pending, stage) = self.pending_session(username, password).await;
+        assert_eq!(stage, "daftar_totp");
         let enrolment = self
             .send_session(&pending, Method::POST, "/api/v1/sesi/totp/daftar", None)
             .await
@@ -366,8 +374,6 @@ impl TestApp {
                 cookie: done.session_cookie().expect("full session cookie"),
                 csrf: state["csrf_token"].as_str().expect("csrf").to_owned(),
             },
-            pending,
-            totp,
             first_code: code,
             recovery_codes: state["kode_pemulihan"]
                 .as_array()
@@ -479,10 +485,6 @@ pub const PASSWORD: &str = "kuda-lumping-ponorogo-1945";
 pub struct Enrolled {
     /// The full session.
     pub credentials: Credentials,
-    /// The pending session the second factor replaced.
-    pub pending: Credentials,
-    /// The enrolled TOTP, to compute later codes.
-    pub totp: Totp,
     /// The code that completed enrolment.
     pub first_code: String,
     /// The recovery codes shown once.

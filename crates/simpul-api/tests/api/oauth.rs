@@ -4,6 +4,7 @@
 use axum::http::{Method, StatusCode};
 use base64ct::{Base64UrlUnpadded, Encoding};
 use serde_json::{Value, json};
+use simpul_store::AuditStore;
 
 use crate::helpers::{TestApp, TestResponse, basic_auth};
 
@@ -421,4 +422,37 @@ async fn a_client_past_its_quota_is_rate_limited() {
     )
     .await
     .ok_json();
+}
+
+#[tokio::test]
+async fn an_unreadable_form_is_invalid_request() {
+    let (app, secret) = app_with_client().await;
+    let authorization = basic_auth(CLIENT, &secret);
+    for uri in ["/oauth/token", "/oauth/revoke"] {
+        for (content_type, body) in [
+            (FORM, "scope=verify_nik".to_owned()),
+            (
+                "application/json",
+                format!(r#"{{"grant_type":"client_credentials","token":"{secret}"}}"#),
+            ),
+            (
+                FORM,
+                format!("grant_type=client_credentials&grant_type=password&token={secret}&token=x"),
+            ),
+        ] {
+            let answer = app
+                .send_headers(
+                    Method::POST,
+                    uri,
+                    &[
+                        ("content-type", content_type),
+                        ("authorization", &authorization),
+                    ],
+                    body.into_bytes(),
+                )
+                .await;
+            oauth_error(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+            assert!(!answer.text().contains(&secret), "{}", answer.text());
+        }
+    }
 }

@@ -7,7 +7,9 @@ use axum::http::{Method, StatusCode, header};
 use serde_json::json;
 use simpul_api::problem::ProblemCode;
 
-use crate::helpers::{TestApp, TestResponse, assert_problem_shape};
+use crate::helpers::{
+    Credentials, PASSWORD, TestApp, TestResponse, assert_problem_shape, totp_of, wrong_code,
+};
 
 /// Codes this suite cannot provoke with a request to a healthy read-only API:
 /// `internal` needs a bug, `store_unavailable` a broken store (see `ops`), and
@@ -54,6 +56,8 @@ async fn every_client_code_is_produced_by_some_request() {
     );
     answers.push(app.post_json(batch, &json!({"klaim": []})).await);
     answers.push(app.send(Method::DELETE, "/healthz", None, Vec::new()).await);
+    answers.extend(authentication_problems(&app).await);
+    answers.extend(administration_problems(&app).await);
 
     let mut produced = BTreeSet::new();
     for answer in &answers {
@@ -73,6 +77,151 @@ async fn every_client_code_is_produced_by_some_request() {
         .map(|c| c.as_str().to_owned())
         .collect();
     assert_eq!(produced, expected);
+}
+
+/// Requests refused on who is calling: no caller, a dead session or token, a failed
+/// sign-in step, a refusal of the gate, a missing CSRF token or purpose, a throttle.
+async fn authentication_problems(app: &TestApp) -> Vec<TestResponse> {
+    let resident = format!("/api/v1/penduduk/{}", app.nik(0, 0));
+    let mut answers = Vec::new();
+    // unauthenticated, session_expired, invalid_token
+    answers.push(
+        app.send_as(None, Method::GET, &resident, None, Vec::new())
+            .await,
+    );
+    answers.push(
+        app.send_headers(
+            Method::GET,
+            &resident,
+            &[("cookie", "simpul_sesi=bukan-sesi")],
+            Vec::new(),
+        )
+        .await,
+    );
+    answers.push(
+        app.send_headers(
+            Method::GET,
+            &resident,
+            &[("authorization", "Bearer bukan.token.sah")],
+            Vec::new(),
+        )
+        .await,
+    );
+    // invalid_credentials
+    answers.push(app.sign_in_password("tidak.ada", PASSWORD).await);
+    // second_factor_required, csrf_failed, invalid_second_factor: a pending session.
+    app.provision_account("operator.taman", "operator", Some("35.77.01.1001"))
+        .await;
+    let (pending, _) = app.pending_session("operator.taman", PASSWORD).await;
+    answers.push(
+        app.send_as(Some(&pending), Method::GET, &resident, None, Vec::new())
+            .await,
+    );
+    let enrol = "/api/v1/sesi/totp/daftar";
+    let no_csrf = Credentials {
+        cookie: pending.cookie.clone(),
+        csrf: String::new(),
+    };
+    answers.push(app.send_session(&no_csrf, Method::POST, enrol, None).await);
+    let enrolment = app
+        .send_session(&pending, Method::POST, enrol, None)
+        .await
+        .ok_json();
+    let totp = totp_of(
+        enrolment["otpauth_uri"].as_str().expect("uri"),
+        "operator.taman",
+    );
+    answers.push(
+        app.send_session(
+            &pending,
+            Method::POST,
+            "/api/v1/sesi/totp",
+            Some(&json!({"kode": wrong_code(&totp)})),
+        )
+        .await,
+    );
+    // forbidden: an operator reading another kelurahan's resident.
+    let elsewhere = app
+        .signed_in("operator.lain", "operator", Some("35.77.02.1006"))
+        .await;
+    answers.push(
+        app.send_as(Some(&elsewhere), Method::GET, &resident, None, Vec::new())
+            .await,
+    );
+    // purpose_required: a read of personal data without X-Tujuan.
+    answers.push(
+        app.send_headers(
+            Method::GET,
+            &resident,
+            &[("cookie", app.caller.cookie.as_str())],
+            Vec::new(),
+        )
+        .await,
+    );
+    // account_locked: wrong passwords until the throttle answers.
+    app.provision_account("operator.kedua", "operator", Some("35.77.01.1001"))
+        .await;
+    for _ in 0..11 {
+        let answer = app
+            .sign_in_password("operator.kedua", "salah-salah-salah-1")
+            .await;
+        let locked = answer.status == StatusCode::TOO_MANY_REQUESTS;
+        answers.push(answer);
+        if locked {
+            break;
+        }
+    }
+    // rate_limited: a client allowed one request a minute asks twice.
+    let secret = app
+        .provision_client("dinsos-kecil", "verify_nik", Some(1))
+        .await;
+    for _ in 0..2 {
+        let answer = app
+            .token_request("dinsos-kecil", &secret, "grant_type=client_credentials")
+            .await;
+        if answer.status != StatusCode::OK {
+            answers.push(answer);
+        }
+    }
+    answers
+}
+
+/// Requests an administrator gets wrong: a weak password, a taken name, an unknown client.
+async fn administration_problems(app: &TestApp) -> Vec<TestResponse> {
+    let admin = app.signed_in("admin.kota", "administrator", None).await;
+    let account = |password: &str| {
+        json!({
+            "nama_pengguna": "operator.baru",
+            "nama_tampilan": "Operator Baru",
+            "peran": "operator",
+            "wilayah": "35.77.01.1001",
+            "kata_sandi": password,
+        })
+    };
+    let accounts = "/api/v1/admin/akun";
+    let mut answers = Vec::new();
+    answers.push(
+        app.send_session(&admin, Method::POST, accounts, Some(&account("pendek")))
+            .await,
+    );
+    let created = app
+        .send_session(&admin, Method::POST, accounts, Some(&account(PASSWORD)))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    answers.push(
+        app.send_session(&admin, Method::POST, accounts, Some(&account(PASSWORD)))
+            .await,
+    );
+    answers.push(
+        app.send_session(
+            &admin,
+            Method::POST,
+            "/api/v1/admin/klien/tidak-ada/cabut",
+            None,
+        )
+        .await,
+    );
+    answers
 }
 
 #[tokio::test]

@@ -127,13 +127,8 @@ async fn the_two_step_sign_in_enrols_totp_and_rotates_the_session() {
         .problem(StatusCode::FORBIDDEN, "csrf_failed");
 
     // Enrolment happens once.
-    let again = app.sign_in_password(OPERATOR, PASSWORD).await;
-    let again_state = again.ok_json();
-    assert_eq!(again_state["tahap"], "totp", "{again_state}");
-    let again = Credentials {
-        cookie: again.session_cookie().expect("cookie"),
-        csrf: again_state["csrf_token"].as_str().expect("csrf").to_owned(),
-    };
+    let (again, stage) = app.pending_session(OPERATOR, PASSWORD).await;
+    assert_eq!(stage, "totp");
     app.send_session(&again, Method::POST, "/api/v1/sesi/totp/daftar", None)
         .await
         .problem(StatusCode::CONFLICT, "already_exists");
@@ -159,13 +154,8 @@ async fn the_two_step_sign_in_enrols_totp_and_rotates_the_session() {
 async fn a_totp_code_is_accepted_once() {
     let app = app_with_operator().await;
     let enrolled = app.sign_in_enrolling(OPERATOR, PASSWORD).await;
-    let pending = app.sign_in_password(OPERATOR, PASSWORD).await;
-    let state = pending.ok_json();
-    assert_eq!(state["tahap"], "totp", "{state}");
-    let pending = Credentials {
-        cookie: pending.session_cookie().expect("cookie"),
-        csrf: state["csrf_token"].as_str().expect("csrf").to_owned(),
-    };
+    let (pending, stage) = app.pending_session(OPERATOR, PASSWORD).await;
+    assert_eq!(stage, "totp");
     // The code that completed enrolment, replayed within its validity window.
     app.send_session(
         &pending,
@@ -188,15 +178,19 @@ async fn a_recovery_code_works_once() {
     assert_eq!(enrolled.recovery_codes.len(), 10);
     let code = &enrolled.recovery_codes[3];
     let resident = format!("/api/v1/penduduk/{}", app.nik(0, 0));
+    app.send_as(
+        Some(&enrolled.credentials),
+        Method::GET,
+        &resident,
+        None,
+        Vec::new(),
+    )
+    .await
+    .ok_json();
 
     let mut outcomes = Vec::new();
     for _ in 0..2 {
-        let pending = app.sign_in_password(OPERATOR, PASSWORD).await;
-        let state = pending.ok_json();
-        let pending = Credentials {
-            cookie: pending.session_cookie().expect("cookie"),
-            csrf: state["csrf_token"].as_str().expect("csrf").to_owned(),
-        };
+        let (pending, _) = app.pending_session(OPERATOR, PASSWORD).await;
         let answer = app
             .send_session(
                 &pending,
@@ -294,13 +288,8 @@ async fn an_unknown_user_is_invalid_credentials() {
 async fn a_never_enrolled_account_cannot_use_data() {
     let app = app_with_operator().await;
     for _ in 0..2 {
-        let signed = app.sign_in_password(OPERATOR, PASSWORD).await;
-        let state = signed.ok_json();
-        assert_eq!(state["tahap"], "daftar_totp", "{state}");
-        let pending = Credentials {
-            cookie: signed.session_cookie().expect("cookie"),
-            csrf: state["csrf_token"].as_str().expect("csrf").to_owned(),
-        };
+        let (pending, stage) = app.pending_session(OPERATOR, PASSWORD).await;
+        assert_eq!(stage, "daftar_totp");
         for uri in [
             format!("/api/v1/penduduk/{}", app.nik(0, 0)),
             format!("/api/v1/keluarga/{}", app.families[0].no_kk),

@@ -27,9 +27,29 @@ pub enum KeysCommand {
         #[arg(long, default_value_t = 500)]
         batch: u32,
     },
+    /// Add a new access-token signing key; tokens signed by older keys keep verifying.
+    RotateSigning,
+    /// Remove older signing keys (tokens they signed stop verifying).
+    RetireSigning,
 }
 
 pub async fn run(settings: Settings, command: KeysCommand) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::RotateSigning => {
+            let id = keys::rotate_signing(&settings)?;
+            println!(
+                "Kunci penanda token baru {id} aktif; hub memuatnya dalam {} detik.",
+                keys::RELOAD_EVERY.as_secs()
+            );
+            return Ok(());
+        }
+        KeysCommand::RetireSigning => {
+            let retired = keys::retire_signing(&settings)?;
+            println!("Kunci penanda token dihapus: {}", retired.join(", "));
+            return Ok(());
+        }
+        _ => {}
+    }
     let configured = keys::ConfiguredKeys::new(&settings);
     let Some(file) = configured.data_file().map(ToOwned::to_owned) else {
         bail!(
@@ -68,6 +88,7 @@ pub async fn run(settings: Settings, command: KeysCommand) -> anyhow::Result<()>
                 file.display()
             );
         }
+        KeysCommand::RotateSigning | KeysCommand::RetireSigning => {}
     }
     Ok(())
 }

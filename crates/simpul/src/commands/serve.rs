@@ -47,6 +47,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let watch = simpul_watch::Watch::new(settings.watch.clone())
         .map_err(|e| anyhow::anyhow!("ambang [watch] tidak valid: {e}"))?;
     let state = AppState::new(store, vault, security, watch, Limits::default());
+    tokio::spawn(keys::follow_signer(
+        state.security.clone(),
+        settings.token_keys_file(),
+    ));
     let router = simpul_api::router(state);
     println!("simpul siap di http://{address}/ (dokumentasi API: http://{address}/docs/)");
     tracing::info!(%address, "serving");
