@@ -21,10 +21,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottlePolicy {
-    /// Consecutive failures answered without delay: three covers a mistyped password and a
-    /// Caps Lock, without helping a guesser.
+    /// The consecutive failure at which waiting starts: with 3, the first two failures (a
+    /// mistyped password, a Caps Lock) are answered at once and the third waits
+    /// `base_delay_secs`, without helping a guesser.
     pub free_failures: u32,
-    /// Wait after the first failure past `free_failures`, in seconds; each further failure
+    /// Wait after failure number `free_failures`, in seconds; each further failure
     /// doubles it.
     pub base_delay_secs: u64,
     /// The doubling stops here, in seconds.
@@ -54,7 +55,7 @@ impl Default for ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
-    /// The wait imposed after `failures` consecutive failures (zero up to `free_failures`).
+    /// The wait imposed after `failures` consecutive failures (zero below `free_failures`).
     pub fn delay_after(&self, failures: u32) -> TimeDelta {
         let Some(doublings) = failures.checked_sub(self.free_failures) else {
             return TimeDelta::zero();

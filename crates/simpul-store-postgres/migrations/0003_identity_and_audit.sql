@@ -76,12 +76,9 @@ CREATE TABLE access_log (
     request_id TEXT NOT NULL
 );
 
--- Which entries name which resident (blind index), for the data subject's view.
-CREATE TABLE access_residents (
-    resident_index TEXT NOT NULL,
-    sequence       BIGINT NOT NULL,
-    PRIMARY KEY (resident_index, sequence)
-);
+-- No per-resident index: kept in step with every entry, its random inserts were most of
+-- the cost of logging a batch verification. The data subject's view scans the log; the
+-- ledger (issue 5) is the place for an index built off the request path.
 
 -- Alert ids may have gaps (a rolled-back insert uses one up): nothing hashes or counts them.
 CREATE TABLE alerts (

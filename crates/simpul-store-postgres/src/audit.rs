@@ -1,11 +1,10 @@
-//! [`AuditStore`] on PostgreSQL: the access log (`simpul.access.v1`), its per-resident
-//! index, and suspicious-access alerts.
+//! [`AuditStore`] on PostgreSQL: the access log (`simpul.access.v1`) and suspicious-access
+//! alerts.
 //!
 //! The access log is numbered like the journal: gap-free from 1, `MAX + 1` read under a
 //! transaction-scoped advisory lock, so concurrent appends queue instead of clashing and a
 //! rolled-back append leaves no hole. The lock has a key of its own, so logging an access
-//! never waits on a registry append, nor the other way round. Each entry's row and its
-//! rows in `access_residents` are written in the same transaction.
+//! never waits on a registry append, nor the other way round.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -112,24 +111,6 @@ async fn insert_entries(
         .execute(&mut *conn)
         .await
         .map_err(unavailable)?;
-    let (indexes, of): (Vec<&str>, Vec<i64>) = records
-        .iter()
-        .zip(&sequences)
-        .flat_map(|(r, s)| r.residents.iter().map(move |index| (index.as_str(), *s)))
-        .unzip();
-    if indexes.is_empty() {
-        return Ok(());
-    }
-    // DO NOTHING: an entry naming one resident twice is indexed once.
-    sqlx::query(
-        "INSERT INTO access_residents (resident_index, sequence) \
-         SELECT * FROM UNNEST($1::text[], $2::bigint[]) ON CONFLICT DO NOTHING",
-    )
-    .bind(indexes)
-    .bind(of)
-    .execute(&mut *conn)
-    .await
-    .map_err(unavailable)?;
     Ok(())
 }
 
@@ -185,8 +166,7 @@ impl AuditStore for PostgresStore {
         limit: u32,
     ) -> Result<Vec<AccessEntry>, StoreError> {
         let sql = format!(
-            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE sequence IN \
-             (SELECT sequence FROM access_residents WHERE resident_index = $1) \
+            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE $1 = ANY(residents) \
              ORDER BY sequence LIMIT $2"
         );
         sqlx::query(&sql)

@@ -111,24 +111,6 @@ async fn insert_entries(
             .await
             .map_err(unavailable)?;
     }
-    let named: Vec<(i64, &String)> = numbered
-        .iter()
-        .flat_map(|(sequence, (r, _))| r.residents.iter().map(move |index| (*sequence, index)))
-        .collect();
-    for chunk in named.chunks(INSERT_CHUNK) {
-        let mut insert =
-            QueryBuilder::<Sqlite>::new("INSERT INTO access_residents (resident_index, sequence) ");
-        insert.push_values(chunk, |mut b, (sequence, index)| {
-            b.push_bind(*index).push_bind(*sequence);
-        });
-        // A resident listed twice in one entry is still one index row.
-        insert.push(" ON CONFLICT DO NOTHING");
-        insert
-            .build()
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-    }
     Ok(())
 }
 
@@ -177,8 +159,8 @@ impl AuditStore for SqliteStore {
         limit: u32,
     ) -> Result<Vec<AccessEntry>, StoreError> {
         let sql = format!(
-            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE sequence IN \
-             (SELECT sequence FROM access_residents WHERE resident_index = $1) \
+            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE EXISTS \
+             (SELECT 1 FROM json_each(access_log.residents) WHERE value = $1) \
              ORDER BY sequence LIMIT $2"
         );
         sqlx::query(&sql)

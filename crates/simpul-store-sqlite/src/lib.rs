@@ -56,7 +56,34 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    /// Moves the WAL into the database file, off the writer's path.
+    checkpoint: SqlitePool,
     vault: Arc<Vault>,
+}
+
+/// How often the WAL is checkpointed.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the WAL (PASSIVE: never waits for, nor blocks, readers or the writer) until
+/// the pool is closed.
+async fn checkpoint_every(pool: SqlitePool, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "WAL checkpoint failed; retrying");
+        }
+    }
 }
 
 fn unavailable(error: sqlx::Error) -> StoreError {
@@ -76,9 +103,12 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
+        // The writer never checkpoints: a checkpoint copies WAL pages into the database and
+        // syncs it, and on the writer that stall would hold up every commit (the access
+        // log commits several times a second). A separate connection checkpoints instead.
         let write = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(unavailable)?;
         sqlx::migrate!("./migrations")
@@ -86,17 +116,29 @@ impl SqliteStore {
             .await
             .map_err(StoreError::unavailable)?;
         check_blind_key(&write, &vault).await?;
+        let checkpoint = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(unavailable)?;
+        tokio::spawn(checkpoint_every(checkpoint.clone(), CHECKPOINT_EVERY));
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.read_only(true))
             .await
             .map_err(unavailable)?;
-        Ok(Self { read, write, vault })
+        Ok(Self {
+            read,
+            write,
+            checkpoint,
+            vault,
+        })
     }
 
-    /// Closes both pools, checkpointing the WAL.
+    /// Closes the pools, checkpointing the WAL.
     pub async fn close(&self) {
         self.read.close().await;
+        self.checkpoint.close().await;
         self.write.close().await;
     }
 }

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod alerts;
 mod authz_matrix;
 mod bad_input;
 mod keluarga;
