@@ -34,6 +34,17 @@ impl LoginOutcome {
     pub fn is_failure(self) -> bool {
         !matches!(self, Self::Success)
     }
+
+    /// Stable snake_case code, as the access log writes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::BadPassword => "bad_password",
+            Self::BadSecondFactor => "bad_second_factor",
+            Self::Locked => "locked",
+            Self::UnknownAccount => "unknown_account",
+        }
+    }
 }
 
 /// One sign-in attempt.

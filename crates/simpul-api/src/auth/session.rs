@@ -181,7 +181,7 @@ impl AppState {
                 "denied"
             }
             .into(),
-            reason: (outcome != LoginOutcome::Success).then(|| format!("{outcome:?}")),
+            reason: (outcome != LoginOutcome::Success).then(|| outcome.code().to_owned()),
             network,
             request_id: request_id.to_owned(),
         };
