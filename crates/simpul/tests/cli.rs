@@ -464,3 +464,23 @@ fn signing_keys_rotate_while_the_hub_serves() {
         == 401));
     assert!(hub.terminate().success());
 }
+
+#[test]
+fn a_database_without_its_keys_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hub = Hub::start(dir.path(), 100);
+    assert!(hub.terminate().success());
+    // Losing the key files must not turn into a hub serving an unreadable registry.
+    std::fs::remove_dir_all(dir.path().join("keys")).expect("remove keys");
+    let output = Command::new(BINARY)
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIMPUL_DATA_DIR", dir.path())
+        .env("SIMPUL_LISTEN", "127.0.0.1:0")
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("blind key"), "{stderr}");
+}
