@@ -102,6 +102,9 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
+            // After a burst, a WAL that was reset is cut back to 64 MiB rather than kept at
+            // its largest size.
+            .pragma("journal_size_limit", "67108864")
             .pragma("temp_store", "memory");
         // The writer never checkpoints: a checkpoint copies WAL pages into the database and
         // syncs it, and on the writer that stall would hold up every commit (the access

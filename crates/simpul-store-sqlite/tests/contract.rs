@@ -151,3 +151,45 @@ async fn a_database_refuses_a_blind_key_that_did_not_build_it() {
         refused.err()
     );
 }
+
+#[tokio::test]
+async fn the_wal_is_checkpointed_in_the_background() {
+    let keys = TestKeys::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("simpul.db");
+    let url = format!("sqlite://{}", db.display());
+    let store = SqliteStore::connect(&url, keys.vault())
+        .await
+        .expect("connect");
+    let spec = simpul_demo::DemoSpec {
+        region: KodeWilayah::parse("35.77").expect("code"),
+        residents: 600,
+        seed: 3,
+        today: fixture_today(),
+    };
+    let events: Vec<_> = simpul_demo::families(&spec, simpul_domain::wilayah::embedded())
+        .expect("demo")
+        .map(RegistryEvent::KeluargaTerdaftar)
+        .collect();
+    let size = || std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    // Far below the 1,000 pages at which SQLite would checkpoint on its own.
+    store.append(&events).await.expect("append");
+    // The background checkpoint (every second) moves the commit into the database file,
+    // without a close or another write.
+    let mut grown = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if size() > before + 100 * 1024 {
+            grown = true;
+            break;
+        }
+    }
+    assert!(
+        grown,
+        "no checkpoint within 5 s ({} -> {} bytes)",
+        before,
+        size()
+    );
+    store.close().await;
+}
