@@ -14,9 +14,11 @@ use simpul_domain::wilayah::{Region, RegionDirectory};
 use simpul_domain::{Family, RegistryEvent};
 use simpul_store::Store;
 
-/// Families per append: one transaction. Large enough that the fsync of each commit is
-/// amortised (group commit), small enough that a batch's facts lookup stays cheap.
-const FAMILIES_PER_APPEND: usize = 1_000;
+/// Families per append: one transaction. Since rows are keyed by blind indexes, a batch's
+/// inserts land on pages all over the tables, and each commit writes every page it touched
+/// to the WAL: 10,000 families a commit seed Kota Madiun in 16–20 s where 1,000 took 38 s
+/// (BENCHMARKS.md), for about 110 MiB more memory while seeding.
+const FAMILIES_PER_APPEND: usize = 10_000;
 /// Batches waiting between the generator thread and the writer.
 const CHANNEL_DEPTH: usize = 4;
 
