@@ -30,7 +30,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use simpul_domain::access::{Actor, ActorId, AgencyId, Role, RoleKind};
-use simpul_identity::{ClientId, Scope, SessionTimes, SessionToken};
+use simpul_identity::{ClientId, Scope};
 
 use crate::problem::{ApiError, ProblemCode};
 use crate::state::AppState;
@@ -209,13 +209,13 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
         client_actor(state, token).await?
     } else {
         let jar = CookieJar::from_headers(&parts.headers);
-        let Some(cookie) = jar.get(SESSION_COOKIE) else {
+        if jar.get(SESSION_COOKIE).is_none() {
             return Err(ApiError::new(
                 ProblemCode::Unauthenticated,
                 "masuk dengan sesi atau token akses terlebih dahulu",
             ));
-        };
-        let actor = session_actor(state, cookie.value(), parts).await?;
+        }
+        let actor = session_actor(state, &jar, parts).await?;
         (actor, CallerKind::Account, None)
     };
     state.quotas.check(
@@ -345,20 +345,12 @@ pub fn client_as_actor(client_id: &ClientId, agency: &str) -> Result<Actor, ApiE
 }
 
 /// The actor behind a session cookie: a fully signed-in, enabled account.
-async fn session_actor(state: &AppState, cookie: &str, parts: &Parts) -> Result<Actor, ApiError> {
-    let expired = || ApiError::new(ProblemCode::SessionExpired, "silakan masuk kembali");
-    let token = SessionToken::from_cookie_value(cookie).map_err(|_| expired())?;
-    let hash = token.hash().to_hex();
-    let mut session = state.store.session(&hash).await?.ok_or_else(expired)?;
-    let now = simpul_store::now();
-    let times = SessionTimes {
-        created_at: session.created_at,
-        last_seen_at: session.last_seen_at,
-    };
-    if times.check(&state.security.sessions, now).is_err() {
-        state.store.delete_session(&hash).await?;
-        return Err(expired());
-    }
+async fn session_actor(
+    state: &AppState,
+    jar: &CookieJar,
+    parts: &Parts,
+) -> Result<Actor, ApiError> {
+    let (mut session, account) = state.current_session(jar).await?;
     if !session.second_factor_done {
         return Err(ApiError::new(
             ProblemCode::SecondFactorRequired,
@@ -368,14 +360,15 @@ async fn session_actor(state: &AppState, cookie: &str, parts: &Parts) -> Result<
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         session::check_csrf(&parts.headers, &session.csrf_hash)?;
     }
-    let account = state
-        .store
-        .account(&session.username)
-        .await?
-        .filter(|a| !a.disabled && a.totp_enrolled)
-        .ok_or_else(expired)?;
+    if !account.totp_enrolled {
+        return Err(ApiError::new(
+            ProblemCode::SessionExpired,
+            "silakan masuk kembali",
+        ));
+    }
     // Touching on every request would turn each read into a write; a minute's precision
     // is plenty against a 30-minute idle timeout.
+    let now = simpul_store::now();
     if now - session.last_seen_at > chrono::TimeDelta::minutes(1) {
         session.last_seen_at = now;
         state.store.update_session(&session).await?;

@@ -223,8 +223,9 @@ impl AppState {
         locked(decision, now).unwrap_or(error)
     }
 
-    /// The pending or full session behind the cookie, with its account.
-    async fn current_session(
+    /// The pending or full session behind the cookie, with its (enabled) account; an
+    /// expired one is deleted. Both sign-in steps and every signed-in request start here.
+    pub(crate) async fn current_session(
         &self,
         jar: &CookieJar,
     ) -> Result<(SessionRecord, AccountRecord), ApiError> {
