@@ -19,6 +19,7 @@
 //! - [`recovery`]: ten one-time recovery codes, shown once and stored hashed.
 //! - [`throttle`]: per-account back-off and temporary lockout, as a serializable state
 //!   machine.
+//! - [`secret`]: [`SecretText`], secrets that arrive as text (requests, settings).
 //! - [`session`]: 256-bit session tokens, their stored SHA-256 hashes, idle and absolute
 //!   timeouts.
 //! - [`client`]: machine-client ids, 256-bit client secrets and their stored SHA-256
@@ -61,6 +62,7 @@ pub mod jwt;
 pub mod password;
 pub mod policy;
 pub mod recovery;
+pub mod secret;
 pub mod session;
 pub mod throttle;
 pub mod totp;
@@ -76,6 +78,7 @@ pub use jwt::{
 pub use password::{PasswordError, PasswordHash, PasswordHasher};
 pub use policy::{PolicyViolation, check_password};
 pub use recovery::{RECOVERY_CODE_COUNT, RecoveryCode, RecoveryCodeSet, RecoveryRejection};
+pub use secret::SecretText;
 pub use session::{
     MalformedToken, SessionExpired, SessionPolicy, SessionTimes, SessionToken, SessionTokenHash,
 };

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use simpul_identity::SecretText;
 
 /// Environment variables that share the `SIMPUL_` prefix but are not settings: the test
 /// suite's service URLs, the load generator's client credentials, and the password
@@ -102,33 +103,6 @@ impl Default for KeySettings {
             blind_file: PathBuf::new(),
             generate_if_missing: true,
         }
-    }
-}
-
-/// A setting holding key material: never shown by `Debug`, wiped when dropped.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(String);
-
-impl Drop for SecretText {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl SecretText {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "\"\""
-        } else {
-            "<redacted>"
-        })
     }
 }
 

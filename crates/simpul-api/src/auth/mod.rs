@@ -42,40 +42,7 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The header a read of personal data states its purpose in.
 pub const PURPOSE_HEADER: &str = "x-tujuan";
 
-/// A secret a request carries (password, code, client secret, token): deserialised like
-/// a string, never shown by `Debug`, wiped when dropped.
-#[derive(Clone, serde::Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(String);
-
-impl SecretText {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn to_zeroizing(&self) -> zeroize::Zeroizing<String> {
-        zeroize::Zeroizing::new(self.0.clone())
-    }
-}
-
-impl std::ops::Deref for SecretText {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Drop for SecretText {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl std::fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+pub use simpul_identity::SecretText;
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
