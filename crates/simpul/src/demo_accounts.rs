@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::Context;
 use simpul_api::auth::provision::{self, NewAccount, NewClient};
 use simpul_domain::KodeWilayah;
 use simpul_domain::wilayah::{RegionDirectory, RegionLevel};
@@ -149,16 +148,7 @@ pub async fn create(
         secret.as_str()
     );
     let path = data_dir.join("demo-credentials.txt");
-    write_private(&path, &text).with_context(|| format!("menulis {}", path.display()))?;
+    crate::keys::write_private_file(&path, &text)?;
     let _ = writeln!(text, "(juga disimpan di {})", path.display());
     Ok(text)
-}
-
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
 }

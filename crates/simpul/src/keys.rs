@@ -70,14 +70,14 @@ impl ConfiguredKeys {
             && !path.exists()
         {
             let line = DataKey::generate(&mut rng).to_key_line(&id);
-            write_key_file(path, &format!("{DATA_HEADER}*{}\n", *line))?;
+            write_private_file(path, &format!("{DATA_HEADER}*{}\n", *line))?;
             written.push(path.clone());
         }
         if let RingSource::File(path) = &self.blind
             && !path.exists()
         {
             let line = BlindIndexKey::generate(&mut rng).to_key_line(&id);
-            write_key_file(path, &format!("{BLIND_HEADER}*{}\n", *line))?;
+            write_private_file(path, &format!("{BLIND_HEADER}*{}\n", *line))?;
             written.push(path.clone());
         }
         Ok(written)
@@ -121,8 +121,9 @@ fn new_key_id(prefix: &str) -> anyhow::Result<KeyId> {
     KeyId::parse(&format!("{prefix}-{stamp}")).context("key id")
 }
 
-/// Writes a key file readable by its owner only, atomically (temporary file, then rename).
-fn write_key_file(path: &Path, text: &str) -> anyhow::Result<()> {
+/// Writes a file readable by its owner only, atomically (temporary file, then rename):
+/// key files, and the demo city's credentials.
+pub fn write_private_file(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("membuat direktori kunci {}", dir.display()))?;
@@ -186,7 +187,7 @@ pub fn token_signer(settings: &Settings) -> anyhow::Result<simpul_identity::Acce
         let stamp = chrono::Utc::now().format("t%Y%m%d%H%M%S").to_string();
         let id = SigningKeyId::parse(&stamp).context("signing key id")?;
         let signer = AccessTokenSigner::generate(id, &mut rand::rng());
-        write_key_file(&path, &signer.to_key_file())?;
+        write_private_file(&path, &signer.to_key_file())?;
         println!("Kunci penanda token dibuat: {}", path.display());
     }
     let text = zeroize::Zeroizing::new(
@@ -238,7 +239,7 @@ pub fn rotate_signing(settings: &Settings) -> anyhow::Result<String> {
     signer
         .rotate(id.clone(), &mut rand::rng())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    write_key_file(&settings.token_keys_file(), &signer.to_key_file())?;
+    write_private_file(&settings.token_keys_file(), &signer.to_key_file())?;
     Ok(id.as_str().to_owned())
 }
 
@@ -250,7 +251,7 @@ pub fn retire_signing(settings: &Settings) -> anyhow::Result<Vec<String>> {
     for id in &old {
         signer.retire(id).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    write_key_file(&settings.token_keys_file(), &signer.to_key_file())?;
+    write_private_file(&settings.token_keys_file(), &signer.to_key_file())?;
     Ok(old.iter().map(|id| id.as_str().to_owned()).collect())
 }
 
@@ -282,11 +283,6 @@ pub fn retired_data_ring(current: &str) -> anyhow::Result<String> {
         .find(|l| l.trim_start_matches('*').split(':').next() == Some(active))
         .context("kunci aktif tidak ditemukan di berkas")?;
     Ok(format!("{DATA_HEADER}*{}\n", line.trim_start_matches('*')))
-}
-
-/// Replaces the data key file.
-pub fn replace_data_file(path: &Path, text: &str) -> anyhow::Result<()> {
-    write_key_file(path, text)
 }
 
 #[cfg(test)]

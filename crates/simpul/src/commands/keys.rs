@@ -63,7 +63,7 @@ pub async fn run(settings: Settings, command: KeysCommand) -> anyhow::Result<()>
     match command {
         KeysCommand::Rotate { batch } => {
             let (id, text) = keys::rotated_data_ring(&current)?;
-            keys::replace_data_file(&file, &text)?;
+            keys::write_private_file(&file, &text)?;
             println!("Kunci data baru {id} aktif di {}.", file.display());
             let vault = keys::vault(&settings, false)?;
             let store = store::open(&settings.database_url(), vault).await?;
@@ -82,7 +82,7 @@ pub async fn run(settings: Settings, command: KeysCommand) -> anyhow::Result<()>
             let store = store::open(&settings.database_url(), vault).await?;
             let left = reseal(store.as_ref(), batch).await?;
             let text = keys::retired_data_ring(&current)?;
-            keys::replace_data_file(&file, &text)?;
+            keys::write_private_file(&file, &text)?;
             println!(
                 "{left} nilai terakhir disegel ulang; kunci lama dihapus dari {}.",
                 file.display()
