@@ -133,14 +133,17 @@ pub async fn create(
     )
     .await
     .map_err(|e| anyhow::anyhow!("klien demo: {}", e.detail))?;
-    store
-        .put_agreement(&AgreementRecord {
+    provision::put_agreement(
+        store,
+        &AgreementRecord {
             agency: DEMO_AGENCY.to_owned(),
             actions: vec!["verify_nik".into(), "verify_nik_batch".into()],
             region: city.to_string(),
             reference: "PKS-DEMO/001".to_owned(),
-        })
-        .await?;
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("perjanjian demo: {}", e.detail))?;
     let _ = writeln!(
         text,
         "Klien demo (OAuth client credentials di {public_url}/oauth/token):\n  client_id={} client_secret={}",

@@ -1,9 +1,9 @@
-//! Creating accounts and machine clients: the one implementation behind the admin API and
+//! Creating accounts, machine clients and agency agreements: the one implementation behind the admin API and
 //! `simpul admin`, so both check the same rules.
 
-use simpul_domain::access::{ActorId, AgencyId, Role, RoleKind};
+use simpul_domain::access::{Action, ActorId, AgencyId, Role, RoleKind};
 use simpul_identity::{ClientId, ClientSecret, PasswordHasher, Scope, check_password};
-use simpul_store::{AccountRecord, ClientRecord, Store, StoreError};
+use simpul_store::{AccountRecord, AgreementRecord, ClientRecord, Store, StoreError};
 use zeroize::Zeroizing;
 
 use crate::problem::{ApiError, ProblemCode};
@@ -99,10 +99,7 @@ pub async fn create_client(
     let id = ClientId::parse(&new.client_id).map_err(|e| invalid("client_id", e.to_string()))?;
     AgencyId::parse(&new.agency).map_err(|e| invalid("instansi", e.to_string()))?;
     let scope = Scope::parse(&new.scopes).map_err(|e| invalid("cakupan", e.to_string()))?;
-    if let Some(unknown) = scope
-        .iter()
-        .find(|s| simpul_domain::access::Action::from_code(s).is_none())
-    {
+    if let Some(unknown) = scope.iter().find(|s| Action::from_code(s).is_none()) {
         return Err(invalid(
             "cakupan",
             format!("cakupan tidak dikenal: {unknown}"),
@@ -124,4 +121,35 @@ pub async fn create_client(
         .await
         .map_err(|e| conflict(e, "klien"))?;
     Ok((client, secret.to_text()))
+}
+
+/// An agreement names a real agency id, known actions and a region code.
+fn check_agreement(agreement: &AgreementRecord) -> Result<(), ApiError> {
+    let invalid = |field: &str, detail: String| {
+        ApiError::new(ProblemCode::InvalidBody, detail).field(field.to_owned())
+    };
+    AgencyId::parse(&agreement.agency).map_err(|e| invalid("agency", e.to_string()))?;
+    simpul_domain::KodeWilayah::parse(&agreement.region)
+        .map_err(|e| invalid("region", e.to_string()))?;
+    if agreement.actions.is_empty() {
+        return Err(invalid("actions", "sebutkan minimal satu tindakan".into()));
+    }
+    if let Some(unknown) = agreement
+        .actions
+        .iter()
+        .find(|a| Action::from_code(a).is_none())
+    {
+        return Err(invalid(
+            "actions",
+            format!("tindakan tidak dikenal: {unknown}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks and stores (adds or replaces) an agency agreement.
+pub async fn put_agreement(store: &dyn Store, agreement: &AgreementRecord) -> Result<(), ApiError> {
+    check_agreement(agreement)?;
+    store.put_agreement(agreement).await?;
+    Ok(())
 }

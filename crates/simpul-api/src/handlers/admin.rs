@@ -208,35 +208,9 @@ pub async fn put_agreement(
     state
         .authorize(&caller, Action::ManageClients, Resource::Hub)
         .await?;
-    check_agreement(&agreement)?;
-    state.store.put_agreement(&agreement).await?;
+    provision::put_agreement(state.store.as_ref(), &agreement).await?;
     state.gate.agreements_changed();
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// An agreement names a real agency id, known actions and a region code.
-pub fn check_agreement(agreement: &AgreementRecord) -> Result<(), ApiError> {
-    let invalid = |field: &str, detail: String| {
-        ApiError::new(ProblemCode::InvalidBody, detail).field(field.to_owned())
-    };
-    simpul_domain::access::AgencyId::parse(&agreement.agency)
-        .map_err(|e| invalid("agency", e.to_string()))?;
-    simpul_domain::KodeWilayah::parse(&agreement.region)
-        .map_err(|e| invalid("region", e.to_string()))?;
-    if agreement.actions.is_empty() {
-        return Err(invalid("actions", "sebutkan minimal satu tindakan".into()));
-    }
-    if let Some(unknown) = agreement
-        .actions
-        .iter()
-        .find(|a| Action::from_code(a).is_none())
-    {
-        return Err(invalid(
-            "actions",
-            format!("tindakan tidak dikenal: {unknown}"),
-        ));
-    }
-    Ok(())
 }
 
 /// `GET /api/v1/admin/peringatan` parameters.

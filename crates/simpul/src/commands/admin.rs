@@ -155,8 +155,9 @@ pub async fn run(settings: Settings, command: AdminCommand) -> anyhow::Result<()
                 region,
                 reference,
             };
-            simpul_api::handlers::admin::check_agreement(&agreement).map_err(problem)?;
-            store.put_agreement(&agreement).await?;
+            provision::put_agreement(store.as_ref(), &agreement)
+                .await
+                .map_err(problem)?;
             println!(
                 "Perjanjian {} untuk {} disimpan.",
                 agreement.reference, agreement.agency
