@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use zeroize::Zeroizing;
 
-use crate::contract::{TestKeys, plaintext_found};
+use crate::contract::TestKeys;
 use crate::{
     AccessRecord, AccountRecord, AgreementRecord, AlertRecord, ClientRecord, SessionRecord, Store,
     StoreError,
@@ -89,9 +89,8 @@ pub async fn accounts_round_trip_with_versions(store: &impl Store, _keys: &TestK
     assert!(list[1].totp_enrolled);
 }
 
-/// The TOTP secret is sealed at rest: the store must not hold it in clear anywhere a
-/// backend's own test can scan; here it is enough that it reads back only through a vault
-/// that has the key.
+/// The TOTP secret is sealed at rest: it reads back only through a vault that holds its
+/// key. (Each backend's own tests scan the raw storage for it in clear.)
 pub async fn totp_secrets_need_the_data_key(store: &impl Store, keys: &TestKeys) {
     let secret = "KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ";
     let account = AccountRecord {
@@ -106,7 +105,6 @@ pub async fn totp_secrets_need_the_data_key(store: &impl Store, keys: &TestKeys)
         matches!(unreadable, Err(StoreError::Keys(_))),
         "a secret sealed under a dropped key must not read: {unreadable:?}"
     );
-    assert!(plaintext_found(b"nothing here", &[secret.to_owned()]).is_empty());
 }
 
 pub async fn sessions_live_and_end(store: &impl Store, _keys: &TestKeys) {
