@@ -8,48 +8,22 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use simpul_store::identity::{
+    ACCOUNT_COLUMNS, CLIENT_COLUMNS, SESSION_COLUMNS, open_totp_secret, seal_totp_secret,
+};
 use simpul_store::{
     AccountRecord, AccountSummary, AgreementRecord, ClientRecord, IdentityStore, SessionRecord,
     StoreError, Vault,
 };
 use sqlx::Row;
 use sqlx::postgres::PgRow;
-use zeroize::Zeroizing;
 
 use crate::{PostgresStore, constraint_or_unavailable, unavailable};
-
-/// Where the vault binds a TOTP secret: table, column, and (per row) the user name, so a
-/// sealed secret copied onto another account does not open there.
-const TOTP_TABLE: &str = "accounts";
-const TOTP_COLUMN: &str = "totp_secret";
-
-const ACCOUNT_COLUMNS: &str = "username, display_name, role, scope, password_hash, totp_secret, \
-     totp_enrolled, totp_last_step, recovery_codes, throttle, disabled, created_at, version";
-
-const SESSION_COLUMNS: &str =
-    "token_hash, username, csrf_hash, second_factor_done, created_at, last_seen_at";
-
-const CLIENT_COLUMNS: &str = "client_id, name, agency, secret_hash, scopes, \
-     rate_limit_per_minute, created_at, revoked_at";
-
-fn sealed_secret(vault: &Vault, account: &AccountRecord) -> Result<Option<String>, StoreError> {
-    account
-        .totp_secret
-        .as_ref()
-        .map(|secret| vault.seal_json(TOTP_TABLE, TOTP_COLUMN, &account.username, &**secret))
-        .transpose()
-}
 
 fn account_record(row: &PgRow, vault: &Vault) -> Result<AccountRecord, StoreError> {
     let username: String = row.try_get("username").map_err(unavailable)?;
     let sealed: Option<String> = row.try_get("totp_secret").map_err(unavailable)?;
-    let totp_secret = sealed
-        .map(|text| {
-            vault
-                .open_json::<String>(TOTP_TABLE, TOTP_COLUMN, &username, &text)
-                .map(Zeroizing::new)
-        })
-        .transpose()?;
+    let totp_secret = open_totp_secret(vault, &username, sealed)?;
     Ok(AccountRecord {
         display_name: row.try_get("display_name").map_err(unavailable)?,
         role: row.try_get("role").map_err(unavailable)?,
@@ -116,7 +90,7 @@ fn agreement_record(row: &PgRow) -> Result<AgreementRecord, sqlx::Error> {
 #[async_trait]
 impl IdentityStore for PostgresStore {
     async fn create_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
-        let secret = sealed_secret(&self.vault, account)?;
+        let secret = seal_totp_secret(&self.vault, account)?;
         let sql = format!(
             "INSERT INTO accounts ({ACCOUNT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -153,7 +127,7 @@ impl IdentityStore for PostgresStore {
     }
 
     async fn save_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
-        let secret = sealed_secret(&self.vault, account)?;
+        let secret = seal_totp_secret(&self.vault, account)?;
         // The user name is the key and the creation time never changes; everything else is
         // written as given, if nobody saved since `account` was read.
         let saved = sqlx::query(

@@ -7,47 +7,24 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use simpul_store::identity::{
+    ACCOUNT_COLUMNS, ACCOUNTS, CLIENT_COLUMNS, SESSION_COLUMNS, TOTP_SECRET, open_totp_secret,
+    seal_totp_secret,
+};
 use simpul_store::{
     AccountRecord, AccountSummary, AgreementRecord, ClientRecord, IdentityStore, SessionRecord,
     StoreError, Vault,
 };
 use sqlx::sqlite::SqliteRow;
-use zeroize::Zeroizing;
 
 use crate::append::constraint_or_unavailable;
 use crate::rows::{column, in_range};
 use crate::{SqliteStore, unavailable};
 
-/// The vault place of the TOTP secret (see `simpul_store::identity`); the row is the user
-/// name, so a sealed secret copied onto another account does not open.
-const ACCOUNTS: &str = "accounts";
-const TOTP_SECRET: &str = "totp_secret";
-
-const ACCOUNT_COLUMNS: &str = "username, display_name, role, scope, password_hash, totp_secret, \
-     totp_enrolled, totp_last_step, recovery_codes, throttle, disabled, created_at, version";
-const SESSION_COLUMNS: &str =
-    "token_hash, username, csrf_hash, second_factor_done, created_at, last_seen_at";
-const CLIENT_COLUMNS: &str =
-    "client_id, name, agency, secret_hash, scopes, rate_limit_per_minute, created_at, revoked_at";
-
-fn seal_secret(vault: &Vault, account: &AccountRecord) -> Result<Option<String>, StoreError> {
-    account
-        .totp_secret
-        .as_ref()
-        .map(|secret| vault.seal_json(ACCOUNTS, TOTP_SECRET, &account.username, &**secret))
-        .transpose()
-}
-
 fn account_record(row: &SqliteRow, vault: &Vault) -> Result<AccountRecord, StoreError> {
     let username: String = column(row, ACCOUNTS, "username")?;
     let sealed: Option<String> = column(row, ACCOUNTS, TOTP_SECRET)?;
-    let totp_secret = sealed
-        .map(|text| {
-            vault
-                .open_json::<String>(ACCOUNTS, TOTP_SECRET, &username, &text)
-                .map(Zeroizing::new)
-        })
-        .transpose()?;
+    let totp_secret = open_totp_secret(vault, &username, sealed)?;
     Ok(AccountRecord {
         display_name: column(row, ACCOUNTS, "display_name")?,
         role: column(row, ACCOUNTS, "role")?,
@@ -120,7 +97,7 @@ fn agreement_record(row: &SqliteRow) -> Result<AgreementRecord, StoreError> {
 #[async_trait]
 impl IdentityStore for SqliteStore {
     async fn create_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
-        let sealed = seal_secret(&self.vault, account)?;
+        let sealed = seal_totp_secret(&self.vault, account)?;
         let sql = format!(
             "INSERT INTO accounts ({ACCOUNT_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
@@ -157,7 +134,7 @@ impl IdentityStore for SqliteStore {
     }
 
     async fn save_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
-        let sealed = seal_secret(&self.vault, account)?;
+        let sealed = seal_totp_secret(&self.vault, account)?;
         // `created_at` is when the account was made; a save never moves it.
         let saved = sqlx::query(
             "UPDATE accounts SET display_name = $1, role = $2, scope = $3, password_hash = $4, \

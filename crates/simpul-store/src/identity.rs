@@ -14,6 +14,50 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::StoreError;
+use crate::vault::Vault;
+
+/// Where the vault binds a TOTP secret: this table and column, and (per row) the user name,
+/// so a sealed secret copied onto another account does not open there.
+pub const ACCOUNTS: &str = "accounts";
+pub const TOTP_SECRET: &str = "totp_secret";
+
+/// The account columns in the order every backend selects and inserts them.
+pub const ACCOUNT_COLUMNS: &str = "username, display_name, role, scope, password_hash, \
+     totp_secret, totp_enrolled, totp_last_step, recovery_codes, throttle, disabled, \
+     created_at, version";
+/// The session columns, likewise.
+pub const SESSION_COLUMNS: &str =
+    "token_hash, username, csrf_hash, second_factor_done, created_at, last_seen_at";
+/// The client columns, likewise.
+pub const CLIENT_COLUMNS: &str = "client_id, name, agency, secret_hash, scopes, \
+     rate_limit_per_minute, created_at, revoked_at";
+
+/// The account's TOTP secret sealed for its row, as stored (`None` before enrolment).
+pub fn seal_totp_secret(
+    vault: &Vault,
+    account: &AccountRecord,
+) -> Result<Option<String>, StoreError> {
+    account
+        .totp_secret
+        .as_ref()
+        .map(|secret| vault.seal_json(ACCOUNTS, TOTP_SECRET, &account.username, &**secret))
+        .transpose()
+}
+
+/// A stored TOTP secret opened for the account `username`.
+pub fn open_totp_secret(
+    vault: &Vault,
+    username: &str,
+    sealed: Option<String>,
+) -> Result<Option<Zeroizing<String>>, StoreError> {
+    sealed
+        .map(|text| {
+            vault
+                .open_json::<String>(ACCOUNTS, TOTP_SECRET, username, &text)
+                .map(Zeroizing::new)
+        })
+        .transpose()
+}
 
 /// An operator account: a person, with one role.
 #[derive(Clone, PartialEq, Eq)]

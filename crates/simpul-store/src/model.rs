@@ -96,7 +96,7 @@ impl SealedTable {
             Self::Residents => crate::rows::RESIDENTS,
             Self::Families => crate::rows::FAMILIES,
             Self::Journal => crate::rows::JOURNAL,
-            Self::Accounts => "accounts",
+            Self::Accounts => crate::identity::ACCOUNTS,
         }
     }
 
@@ -116,7 +116,7 @@ impl SealedTable {
         match self {
             Self::Residents | Self::Families => crate::rows::PII,
             Self::Journal => crate::rows::DATA,
-            Self::Accounts => "totp_secret",
+            Self::Accounts => crate::identity::TOTP_SECRET,
         }
     }
 
