@@ -80,6 +80,27 @@ fn stage(account: &AccountRecord, done: bool) -> &'static str {
     }
 }
 
+/// The answer to a sign-in step: the new session's cookie and where the sign-in stands.
+fn session_answer(
+    state: &AppState,
+    jar: CookieJar,
+    account: &AccountRecord,
+    token: &SessionToken,
+    csrf_token: String,
+    second_factor_done: bool,
+    kode_pemulihan: Option<Vec<String>>,
+) -> Response {
+    let body = SessionState {
+        nama_pengguna: account.username.clone(),
+        peran: account.role.clone(),
+        wilayah: account.scope.clone(),
+        tahap: stage(account, second_factor_done),
+        csrf_token,
+        kode_pemulihan,
+    };
+    (jar.add(session_cookie(state, token)), axum::Json(body)).into_response()
+}
+
 fn session_cookie(state: &AppState, token: &SessionToken) -> Cookie<'static> {
     let mut cookie = Cookie::new(SESSION_COOKIE, token.to_cookie_value().to_string());
     cookie.set_http_only(true);
@@ -337,15 +358,9 @@ pub async fn sign_in(
     {
         state.store.delete_session(&old.hash().to_hex()).await?;
     }
-    let body = SessionState {
-        nama_pengguna: account.username.clone(),
-        peran: account.role.clone(),
-        wilayah: account.scope.clone(),
-        tahap: stage(&account, false),
-        csrf_token: csrf,
-        kode_pemulihan: None,
-    };
-    Ok((jar.add(session_cookie(&state, &token)), axum::Json(body)).into_response())
+    Ok(session_answer(
+        &state, jar, &account, &token, csrf, false, None,
+    ))
 }
 
 /// `POST /api/v1/sesi/totp/daftar`: starts TOTP enrolment (pending session, not enrolled).
@@ -480,15 +495,15 @@ pub async fn second_factor(
             LoginOutcome::Success,
         )
         .await?;
-    let body = SessionState {
-        nama_pengguna: account.username.clone(),
-        peran: account.role.clone(),
-        wilayah: account.scope.clone(),
-        tahap: "masuk",
-        csrf_token: csrf,
-        kode_pemulihan: recovery_shown,
-    };
-    Ok((jar.add(session_cookie(&state, &token)), axum::Json(body)).into_response())
+    Ok(session_answer(
+        &state,
+        jar,
+        &account,
+        &token,
+        csrf,
+        true,
+        recovery_shown,
+    ))
 }
 
 /// `DELETE /api/v1/sesi`: signs out (ends the session on the server, clears the cookie).
