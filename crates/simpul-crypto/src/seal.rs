@@ -67,8 +67,9 @@ pub const MAX_ENCODED_LEN: usize = VERSION.len()
 /// Where a sealed value lives. Bound into the ciphertext, so the value opens only here.
 ///
 /// `row` is the row's identity as bytes. For residents and families that is the blind index
-/// of their NIK or KK number ([`FieldContext::for_row`]): the table's lookup key once those
-/// numbers are no longer stored in clear. Consequently a change of blind-index key means
+/// of their NIK or KK number, the table's lookup key once those numbers are no longer
+/// stored in clear (the store binds the index's hex text; [`FieldContext::for_row`] binds
+/// its bytes). Consequently a change of blind-index key means
 /// every field is resealed under its row's new index (see the crate docs on rotation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldContext<'a> {

@@ -9,7 +9,7 @@ use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{
     Address, Citizenship, Education, FamilyRelationship, KodeWilayah, MaritalStatus, Nik, NoKk,
-    Religion, Resident, ResidentStatus, Sex, name,
+    Religion, Resident, ResidentStatus, Sex,
 };
 
 use crate::vault::Vault;
@@ -144,9 +144,6 @@ impl ResidentRow {
             ayah: resident.father_name.clone(),
             ibu: resident.mother_name.clone(),
         };
-        let mut tokens = name::tokens(&resident.full_name);
-        tokens.sort();
-        tokens.dedup();
         let row = Self {
             pii: vault.seal_json(RESIDENTS, PII, &nik_index, &pii)?,
             no_kk_index: vault.no_kk_index(&resident.no_kk),
@@ -167,7 +164,7 @@ impl ResidentRow {
             position: position as i64,
             nik_index,
         };
-        Ok((row, vault.name_token_indexes(&tokens)))
+        Ok((row, vault.name_indexes(&resident.full_name)))
     }
 
     fn open(&self, vault: &Vault) -> Result<ResidentPii, StoreError> {

@@ -202,7 +202,19 @@ impl Vault {
             .to_string()
     }
 
-    /// The blind index of each already normalised name word.
+    /// The blind index of each word of `name`, normalised and each once: what a resident's
+    /// row is indexed under.
+    pub fn name_indexes(&self, name: &str) -> Vec<String> {
+        self.keys()
+            .blind
+            .active()
+            .blind_name_tokens(name)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// The blind index of each already normalised name word (a search's words).
     pub fn name_token_indexes(&self, tokens: &[String]) -> Vec<String> {
         let keys = self.keys();
         tokens
