@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::ProblemCode;
 
 use crate::auth::{oauth, session};
-use crate::handlers::{admin, keluarga, ops, penduduk, verifikasi, wilayah};
+use crate::handlers::{admin, keluarga, lampid, ops, penduduk, statistik, verifikasi, wilayah};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,6 +24,9 @@ use crate::handlers::{admin, keluarga, ops, penduduk, verifikasi, wilayah};
         penduduk::show, penduduk::search,
         keluarga::show,
         verifikasi::single, verifikasi::batch,
+        lampid::create, lampid::show, lampid::amend, lampid::step, lampid::queue, lampid::track,
+        statistik::population, statistik::religion, statistik::marital_status, statistik::events,
+        statistik::service_levels,
         session::sign_in, session::enrol, session::second_factor, session::sign_out,
         oauth::token, oauth::revoke, oauth::jwks,
         admin::accounts, admin::create_account, admin::clients, admin::create_client,
@@ -37,6 +40,8 @@ use crate::handlers::{admin, keluarga, ops, penduduk, verifikasi, wilayah};
         (name = "wilayah", description = "Data wilayah Kemendagri (ODbL)"),
         (name = "registri", description = "Penduduk dan keluarga"),
         (name = "verifikasi", description = "Verifikasi NIK untuk OPD"),
+        (name = "lampid", description = "e-LAMPID: kelahiran, kematian, pindah, datang dari kelurahan ke kecamatan ke Dukcapil"),
+        (name = "statistik", description = "Statistik penduduk, peristiwa dan layanan, dari jurnal"),
         (name = "sesi", description = "Masuk dengan kata sandi dan TOTP"),
         (name = "oauth", description = "Token akses untuk sistem instansi (client credentials)"),
         (name = "admin", description = "Akun, klien, perjanjian, peringatan"),

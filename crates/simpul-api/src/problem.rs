@@ -84,6 +84,20 @@ pub enum ProblemCode {
     AlreadyExists,
     /// No account, client or alert has this id.
     NotFound,
+    /// An e-LAMPID report does not fit the registry; `reason` names the rule, `field` the
+    /// field at fault (`anggota[2]` for the second member of a list).
+    InvalidReport,
+    /// A workflow step that is not possible in the submission's state, or not this role's;
+    /// `reason` says which.
+    InvalidTransition,
+    /// The submission changed since the version the client sent: reload and decide again.
+    VersionConflict,
+    /// No submission has this tracking code.
+    SubmissionNotFound,
+    /// A tracking code is mistyped (length, character or check symbol); `reason` says which.
+    InvalidTrackingCode,
+    /// The `Idempotency-Key` was already used, by this caller, for a different report.
+    IdempotencyKeyReused,
 }
 
 impl ProblemCode {
@@ -123,6 +137,12 @@ impl ProblemCode {
         Self::PasswordRejected,
         Self::AlreadyExists,
         Self::NotFound,
+        Self::InvalidReport,
+        Self::InvalidTransition,
+        Self::VersionConflict,
+        Self::SubmissionNotFound,
+        Self::InvalidTrackingCode,
+        Self::IdempotencyKeyReused,
     ];
 
     /// The HTTP status every response with this code carries.
@@ -155,6 +175,10 @@ impl ProblemCode {
             PasswordRejected => StatusCode::UNPROCESSABLE_ENTITY,
             AlreadyExists => StatusCode::CONFLICT,
             NotFound => StatusCode::NOT_FOUND,
+            InvalidReport | IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidTransition | VersionConflict => StatusCode::CONFLICT,
+            SubmissionNotFound => StatusCode::NOT_FOUND,
+            InvalidTrackingCode => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -196,6 +220,12 @@ impl ProblemCode {
             PasswordRejected => "Kata sandi tidak memenuhi kebijakan",
             AlreadyExists => "Sudah ada",
             NotFound => "Tidak ditemukan",
+            InvalidReport => "Laporan tidak memenuhi aturan",
+            InvalidTransition => "Langkah tidak dapat dilakukan",
+            VersionConflict => "Laporan telah diubah orang lain",
+            SubmissionNotFound => "Laporan tidak ditemukan",
+            InvalidTrackingCode => "Kode lacak tidak valid",
+            IdempotencyKeyReused => "Kunci idempotensi sudah dipakai",
         }
     }
 
@@ -237,6 +267,12 @@ impl ProblemCode {
             PasswordRejected => "password_rejected",
             AlreadyExists => "already_exists",
             NotFound => "not_found",
+            InvalidReport => "invalid_report",
+            InvalidTransition => "invalid_transition",
+            VersionConflict => "version_conflict",
+            SubmissionNotFound => "submission_not_found",
+            InvalidTrackingCode => "invalid_tracking_code",
+            IdempotencyKeyReused => "idempotency_key_reused",
         }
     }
 
@@ -354,6 +390,46 @@ impl From<StoreError> for ApiError {
                     "coba lagi beberapa saat lagi",
                 )
             },
+            StoreError::Invalid(error) => {
+                let field = match error.index() {
+                    Some(index) => format!("{}[{index}]", error.field()),
+                    None => error.field().to_owned(),
+                };
+                Self::new(ProblemCode::InvalidReport, error.to_string())
+                    .reason(error.code())
+                    .field(field)
+            }
+            StoreError::Workflow(error) => {
+                use simpul_domain::lampid::WorkflowError as W;
+                let code = match &error {
+                    W::VersionConflict { .. } => ProblemCode::VersionConflict,
+                    W::ReasonRequired | W::ReasonTooLong => {
+                        return Self::new(ProblemCode::InvalidReport, error.to_string())
+                            .reason(error.code())
+                            .field("alasan");
+                    }
+                    _ => ProblemCode::InvalidTransition,
+                };
+                Self::new(code, error.to_string()).reason(error.code())
+            }
+            StoreError::Registration(error) => {
+                use simpul_domain::lampid::RegistrationError as R;
+                match error {
+                    R::Report(report) => StoreError::Invalid(report).into(),
+                    R::NumbersExhausted => Self::new(ProblemCode::RuleViolation, error.to_string())
+                        .reason("numbers_exhausted"),
+                }
+            }
+            StoreError::NotFound => Self::new(
+                ProblemCode::SubmissionNotFound,
+                "tidak ada laporan dengan kode lacak ini",
+            )
+            .field("kode_lacak"),
+            StoreError::IdempotencyMismatch => Self::new(
+                ProblemCode::IdempotencyKeyReused,
+                "kunci idempotensi ini sudah dipakai untuk laporan lain",
+            )
+            .field("Idempotency-Key"),
             StoreError::Corrupt(what) | StoreError::Keys(what) => Self::internal(what),
         }
     }
@@ -433,7 +509,7 @@ mod tests {
         assert_eq!(names.len(), ProblemCode::ALL.len());
         assert_eq!(titles.len(), ProblemCode::ALL.len());
         // The exhaustive match in `as_str` has one arm per variant; `ALL` must list each.
-        assert_eq!(ProblemCode::ALL.len(), 34);
+        assert_eq!(ProblemCode::ALL.len(), 40);
         for code in ProblemCode::ALL {
             let status = code.status();
             assert!(

@@ -10,7 +10,7 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{oauth, session};
-use crate::handlers::{admin, keluarga, ops, penduduk, verifikasi, wilayah};
+use crate::handlers::{admin, keluarga, lampid, ops, penduduk, statistik, verifikasi, wilayah};
 use crate::openapi::ApiDoc;
 use crate::problem::{ApiError, ProblemCode};
 use crate::state::AppState;
@@ -28,6 +28,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/penduduk", get(penduduk::search))
         .route("/api/v1/penduduk/{nik}", get(penduduk::show))
         .route("/api/v1/keluarga/{no_kk}", get(keluarga::show))
+        .route("/api/v1/lampid", get(lampid::queue).post(lampid::create))
+        .route(
+            "/api/v1/lampid/{kode}",
+            get(lampid::show).put(lampid::amend),
+        )
+        .route("/api/v1/lampid/{kode}/langkah", post(lampid::step))
+        .route("/api/v1/lacak/{kode}", get(lampid::track))
+        .route("/api/v1/statistik/penduduk", get(statistik::population))
+        .route("/api/v1/statistik/agama", get(statistik::religion))
+        .route(
+            "/api/v1/statistik/perkawinan",
+            get(statistik::marital_status),
+        )
+        .route("/api/v1/statistik/peristiwa", get(statistik::events))
+        .route("/api/v1/statistik/layanan", get(statistik::service_levels))
         .route("/api/v1/nik/verifikasi", post(verifikasi::single))
         .route("/api/v1/nik/verifikasi/batch", post(verifikasi::batch))
         .route(

@@ -20,6 +20,16 @@ pub struct Limits {
     pub max_batch_claims: usize,
     /// Most rows in one page of search results.
     pub max_page_size: u32,
+    /// The e-LAMPID service-level target, first submission to registration, in minutes:
+    /// older pending items are flagged overdue.
+    pub service_target_minutes: u32,
+}
+
+impl Limits {
+    /// [`Self::service_target_minutes`] as a duration.
+    pub fn service_target(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.service_target_minutes))
+    }
 }
 
 impl Default for Limits {
@@ -28,6 +38,7 @@ impl Default for Limits {
             max_body_bytes: 4 * 1024 * 1024,
             max_batch_claims: 10_000,
             max_page_size: 100,
+            service_target_minutes: 120,
         }
     }
 }

@@ -92,6 +92,7 @@ impl Issuer<'_> {
                     mother_name: member.mother,
                     citizenship: Citizenship::Wni,
                     status: ResidentStatus::Hidup,
+                    departure: None,
                 }
             })
             .collect();

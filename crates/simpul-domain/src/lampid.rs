@@ -2,11 +2,11 @@
 //! rules they are checked against, the approval workflow across levels, and the public
 //! tracking code.
 //!
-//! This module owns no I/O and is not yet wired into [`RegistryEvent`](crate::RegistryEvent):
-//! a store gathers the [`LampidFacts`] a payload names inside its transaction, asks
-//! [`LampidPayload::validate`], and moves a [`Submission`] through its states with
-//! [`Submission::apply`]. The registration effects (a new NIK, family changes, documents)
-//! belong to the registry events that registration will append.
+//! This module owns no I/O: a store gathers the [`LampidFacts`] a payload names inside its
+//! transaction, asks [`LampidPayload::validate`], and moves a [`Submission`] through its
+//! states with [`Submission::apply`], journaling each step as a
+//! [`RegistryEvent`](crate::RegistryEvent). Registration turns the payload into the registry
+//! event that carries its effects ([`LampidPayload::registration_event`], in `register`).
 //!
 //! # Who decides what
 //! The authorization gate ([`crate::access::authorize`]) decides whether a role may take an
@@ -25,6 +25,7 @@
 //! - `validate`: [`LampidFacts`], [`LampidError`] and the rules.
 //! - `workflow`: [`Submission`] and its states.
 //! - `tracking`: [`TrackingCode`].
+//! - `register`: what registration decides (new NIK, document number) and the event.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -33,17 +34,19 @@ use chrono::{Months, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{Action, RoleKind};
-use crate::codes::{FamilyRelationship, Sex};
+use crate::codes::{Citizenship, Education, FamilyRelationship, MaritalStatus, Religion, Sex};
 use crate::nik::{Nik, NoKk};
 use crate::resident::{Address, MAX_NAME_LEN, ResidentStatus};
 use crate::wilayah::{KodeWilayah, RegionLevel};
 
 mod payload;
+mod register;
 mod tracking;
 mod validate;
 mod workflow;
 
 pub use payload::*;
+pub use register::*;
 pub use tracking::*;
 pub use validate::*;
 pub use workflow::*;

@@ -12,8 +12,9 @@
 //! - [`event`]: registry events, the facts they are checked against, and the rules.
 //! - [`lampid`]: e-LAMPID submissions (kelahiran, kematian, pindah, datang): payloads, their
 //!   validation, the approval workflow across levels, and the public tracking code.
-//! - [`registry`]: an in-memory registry that applies events; the model the stores are
-//!   tested against.
+//! - [`registry`]: the registry as a value; where every event is checked and applied, by
+//!   the property tests and by the stores (on the slice they load).
+//! - [`statistics`]: the statistics counters events move, and age bands.
 //! - [`name`]: Indonesian name normalisation and comparison.
 //! - [`verification`]: identity-claim verification verdicts (no personal data out).
 //! - [`access`]: the one authorization gate: roles scoped to regions or agencies, actions,
@@ -28,14 +29,15 @@ pub mod name;
 pub mod nik;
 pub mod registry;
 pub mod resident;
+pub mod statistics;
 pub mod verification;
 pub mod wilayah;
 
 pub use codes::*;
-pub use event::{EventFacts, RegistryEvent, RuleViolation};
+pub use event::{RegistryEvent, RuleViolation};
 pub use family::{Family, FamilyError};
 pub use nik::{IdNumberError, Nik, NoKk};
-pub use resident::{Address, Resident, ResidentStatus};
+pub use resident::{Address, Departure, Resident, ResidentStatus};
 pub use wilayah::{KodeWilayah, RegionLevel};
 
 /// Today's date in Western Indonesia Time (UTC+7), where the reference city is. Used only

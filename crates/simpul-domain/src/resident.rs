@@ -87,6 +87,39 @@ pub struct Resident {
     #[serde(rename = "kewarganegaraan")]
     pub citizenship: Citizenship,
     pub status: ResidentStatus,
+    /// How and when a resident who is no longer living here left: set with
+    /// [`ResidentStatus::Meninggal`] or [`ResidentStatus::Pindah`], absent otherwise.
+    #[serde(rename = "keluar", default, skip_serializing_if = "Option::is_none")]
+    pub departure: Option<Departure>,
+}
+
+/// How a resident left the registry's living population.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "jenis", rename_all = "snake_case")]
+pub enum Departure {
+    /// Died on this date (the registered death).
+    Meninggal {
+        #[serde(rename = "tanggal")]
+        date: NaiveDate,
+    },
+    /// Moved out on this date (the move letter's date) to this address.
+    Pindah {
+        #[serde(rename = "tanggal")]
+        date: NaiveDate,
+        #[serde(rename = "alamat_tujuan")]
+        destination: Address,
+    },
+}
+
+impl Departure {
+    /// The status a resident who left this way has.
+    pub fn status(&self) -> ResidentStatus {
+        match self {
+            Self::Meninggal { .. } => ResidentStatus::Meninggal,
+            Self::Pindah { .. } => ResidentStatus::Pindah,
+        }
+    }
 }
 
 impl std::fmt::Debug for Resident {

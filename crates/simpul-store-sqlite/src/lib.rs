@@ -8,7 +8,8 @@
 //!
 //! # Layout
 //! - this file: connection set-up and the `Store` implementation's read side.
-//! - [`append`]: the write path (facts, rules, journal, read models in one transaction).
+//! - [`append`]: the row reads and writes of the shared write path (`simpul_store::write`).
+//! - [`lampid`]: reading submissions, queues, service levels and statistics counters.
 //! - [`reseal`]: key rotation, one batch of rows at a time.
 //! - [`rows`]: reading rows into the shared row shapes.
 //! - [`identity`]: accounts (TOTP secret sealed), sessions, clients, revoked tokens,
@@ -18,6 +19,7 @@
 mod append;
 mod audit;
 mod identity;
+mod lampid;
 mod reseal;
 mod rows;
 
@@ -27,6 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use simpul_domain::lampid::TrackingCode;
+use simpul_domain::statistics::Dimension;
 use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
@@ -35,8 +39,9 @@ use simpul_store::rows::{
     nik_indexes, region_search_key, verification_map,
 };
 use simpul_store::{
-    AppendReceipt, JournalEntry, Page, RegistryCounts, ResealBatch, ResidentQuery, ResidentRecord,
-    ResidentSummary, SealedTable, Store, StoreError, Vault,
+    AppendReceipt, CounterValue, JournalEntry, LampidCommand, LampidOutcome, Page, PendingCount,
+    QueueItem, QueueQuery, RegistryCounts, ResealBatch, ResidentQuery, ResidentRecord,
+    ResidentSummary, SealedTable, ServiceSample, Store, StoreError, SubmissionRecord, Vault,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -119,6 +124,7 @@ impl SqliteStore {
             .await
             .map_err(StoreError::unavailable)?;
         check_blind_key(&write, &vault).await?;
+        rebuild_if_outdated(&write, &vault).await?;
         let checkpoint = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -175,6 +181,41 @@ async fn check_blind_key(pool: &SqlitePool, vault: &Vault) -> Result<(), StoreEr
             .map_err(unavailable)?;
     }
     tx.commit().await.map_err(unavailable)
+}
+
+/// The read models' layout version: a store whose read models an older version built has
+/// them rebuilt from the journal once, when it opens.
+const READ_MODELS: &str = "4";
+
+async fn rebuild_if_outdated(pool: &SqlitePool, vault: &Vault) -> Result<(), StoreError> {
+    let recorded: Option<String> =
+        sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'read_models'")
+            .fetch_optional(pool)
+            .await
+            .map_err(unavailable)?;
+    if recorded.as_deref() == Some(READ_MODELS) {
+        return Ok(());
+    }
+    let mut tx = pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(unavailable)?;
+    let replayed = simpul_store::write::rebuild(&mut append::SqliteTx(&mut tx), vault).await?;
+    sqlx::query(
+        "INSERT INTO store_meta (key, value) VALUES ('read_models', $1)          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(READ_MODELS)
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    if replayed > 0 {
+        tracing::info!(
+            replayed,
+            "read models rebuilt from the journal for this version"
+        );
+    }
+    Ok(())
 }
 
 async fn fetch_regions(
@@ -249,7 +290,20 @@ impl Store for SqliteStore {
     }
 
     async fn append(&self, events: &[RegistryEvent]) -> Result<AppendReceipt, StoreError> {
-        append::append(&self.write, &self.vault, events).await
+        let mut tx = self
+            .write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(unavailable)?;
+        let receipt = simpul_store::write::append(
+            &mut append::SqliteTx(&mut tx),
+            &self.vault,
+            events,
+            simpul_domain::today(),
+        )
+        .await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(receipt)
     }
 
     async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
@@ -323,6 +377,9 @@ impl Store for SqliteStore {
                     .into_resident(&self.vault)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if members.is_empty() {
+            return Ok(None);
+        }
         Ok(Some(Family {
             no_kk: no_kk.clone(),
             address,
@@ -451,5 +508,91 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<ResealBatch, StoreError> {
         reseal::reseal(&self.write, &self.vault, table, after, limit).await
+    }
+
+    async fn lampid(&self, command: LampidCommand) -> Result<LampidOutcome, StoreError> {
+        // A drawn tracking code that is taken (55 random bits: rare) is drawn again.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut tx = self
+                .write
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(unavailable)?;
+            let outcome = simpul_store::write::run_lampid(
+                &mut append::SqliteTx(&mut tx),
+                &self.vault,
+                command.clone(),
+            )
+            .await;
+            match outcome {
+                Ok(outcome) => {
+                    tx.commit().await.map_err(unavailable)?;
+                    return Ok(outcome);
+                }
+                Err(StoreError::Conflict) if attempts < 3 => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn submission(
+        &self,
+        tracking_code: &TrackingCode,
+    ) -> Result<Option<SubmissionRecord>, StoreError> {
+        sqlx::query(&lampid::submission_select())
+            .bind(tracking_code.as_str())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(unavailable)?
+            .map(|row| rows::submission_row(&row)?.into_record(&self.vault))
+            .transpose()
+    }
+
+    async fn queue(&self, query: &QueueQuery) -> Result<Vec<QueueItem>, StoreError> {
+        lampid::queue(&self.read, query).await
+    }
+
+    async fn pending(
+        &self,
+        overdue_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<PendingCount>, StoreError> {
+        lampid::pending(&self.read, overdue_before).await
+    }
+
+    async fn service_samples(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ServiceSample>, StoreError> {
+        lampid::service_samples(&self.read, since).await
+    }
+
+    async fn counters(
+        &self,
+        region: &KodeWilayah,
+        dimension: Dimension,
+    ) -> Result<Vec<CounterValue>, StoreError> {
+        lampid::own_counters(&self.read, region, dimension).await
+    }
+
+    async fn child_counters(
+        &self,
+        region: &KodeWilayah,
+        dimension: Dimension,
+    ) -> Result<Vec<CounterValue>, StoreError> {
+        lampid::counters(&self.read, region.as_str().to_owned(), None, dimension).await
+    }
+
+    async fn rebuild(&self) -> Result<u64, StoreError> {
+        let mut tx = self
+            .write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(unavailable)?;
+        let replayed =
+            simpul_store::write::rebuild(&mut append::SqliteTx(&mut tx), &self.vault).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(replayed)
     }
 }

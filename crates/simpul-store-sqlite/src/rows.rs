@@ -1,5 +1,6 @@
 //! Reading SQLite rows into the shared row shapes of `simpul_store::rows`.
 
+use simpul_store::lampid::SubmissionRow;
 use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, open_journal_data};
 use simpul_store::{JournalEntry, StoreError, Vault};
 use sqlx::sqlite::SqliteRow;
@@ -80,4 +81,24 @@ pub(crate) fn in_range<T: TryFrom<i64>>(
     name: &str,
 ) -> Result<T, StoreError> {
     T::try_from(value).map_err(|_| StoreError::Corrupt(format!("{table}.{name} is out of range")))
+}
+
+pub(crate) fn submission_row(row: &SqliteRow) -> Result<SubmissionRow, StoreError> {
+    const T: &str = "submissions";
+    Ok(SubmissionRow {
+        tracking_code: column(row, T, "tracking_code")?,
+        kelurahan: column(row, T, "kelurahan")?,
+        kecamatan: column(row, T, "kecamatan")?,
+        kind: column(row, T, "kind")?,
+        state: column(row, T, "state")?,
+        version: column(row, T, "version")?,
+        sealed: column(row, T, "sealed")?,
+        idempotency_key: column(row, T, "idempotency_key")?,
+        created_at: column(row, T, "created_at")?,
+        state_since: column(row, T, "state_since")?,
+        submitted_at: column(row, T, "submitted_at")?,
+        verified_at: column(row, T, "verified_at")?,
+        registered_at: column(row, T, "registered_at")?,
+        document: column(row, T, "document")?,
+    })
 }

@@ -1,10 +1,12 @@
 //! Storage errors: the ones a caller acts on, and everything else.
 
 use simpul_domain::RuleViolation;
+use simpul_domain::lampid::{LampidError, RegistrationError, WorkflowError};
 
 /// Why a store operation failed.
 ///
-/// `Rejected` and `Conflict` are the caller's to handle (they become 4xx answers);
+/// `Rejected`, `Invalid`, `Workflow`, `Registration`, `NotFound`, `IdempotencyMismatch`
+/// and `Conflict` are the caller's to handle (they become 4xx answers);
 /// `Unavailable` and `Corrupt` are ours (5xx, logged once with their cause chain).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -14,6 +16,21 @@ pub enum StoreError {
         index: usize,
         violation: RuleViolation,
     },
+    /// An e-LAMPID report does not fit the registry (the field at fault is named).
+    #[error("report refused: {0}")]
+    Invalid(LampidError),
+    /// A workflow step that is not possible now, not this role's, or on an old version.
+    #[error("workflow step refused: {0}")]
+    Workflow(WorkflowError),
+    /// Registration could not issue its numbers.
+    #[error("registration refused: {0}")]
+    Registration(RegistrationError),
+    /// The submission named does not exist.
+    #[error("no such submission")]
+    NotFound,
+    /// An idempotency key reused for a different report.
+    #[error("idempotency key already used for another report")]
+    IdempotencyMismatch,
     /// A concurrent write got there first (a unique key the rules had just checked).
     #[error("conflicting concurrent write")]
     Conflict,

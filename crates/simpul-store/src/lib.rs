@@ -8,7 +8,10 @@
 //! # Layout
 //! - [`error`]: [`StoreError`], split into what a caller acts on and the rest.
 //! - [`model`]: the read-model shapes the trait returns (records, pages, queries).
-//! - [`decide`]: the checks every backend's append makes the same way.
+//! - [`write`]: the one write path (load, check and apply, rows out), e-LAMPID commands and
+//!   the rebuild from the journal, over a backend's [`write::RegistryTx`].
+//! - [`decide`]: journal rows and their encoding.
+//! - [`lampid`]: submissions, queues, service levels and counters as stored.
 //! - [`identity`]: accounts, sessions, machine clients, revoked tokens, agreements.
 //! - [`audit`]: the access log (`simpul.access.v1`) and suspicious-access alerts.
 //! - [`rows`]: plain row shapes shared by the backends, sealed and blinded.
@@ -18,14 +21,19 @@
 pub mod audit;
 pub mod contract;
 mod contract_identity;
+mod contract_lampid;
 pub mod decide;
 pub mod error;
 pub mod identity;
+pub mod lampid;
 pub mod model;
 pub mod rows;
 pub mod vault;
+pub mod write;
 
 use async_trait::async_trait;
+use simpul_domain::lampid::TrackingCode;
+use simpul_domain::statistics::Dimension;
 use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::Region;
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
@@ -34,6 +42,10 @@ pub use audit::{AccessEntry, AccessRecord, AlertRecord, AuditStore};
 pub use error::StoreError;
 pub use identity::{
     AccountRecord, AccountSummary, AgreementRecord, ClientRecord, IdentityStore, SessionRecord,
+};
+pub use lampid::{
+    CounterValue, LampidCommand, LampidOutcome, PendingCount, QueueItem, QueueQuery, ServiceSample,
+    SubmissionRecord,
 };
 pub use model::*;
 pub use vault::{KeySource, Vault, VaultKeys};
@@ -63,6 +75,8 @@ pub trait Store: IdentityStore + AuditStore + Send + Sync + 'static {
     async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError>;
 
     async fn resident(&self, nik: &Nik) -> Result<Option<ResidentRecord>, StoreError>;
+    /// The family card with its living members; `None` when no card has this number or
+    /// all its members died or moved away.
     async fn family(&self, no_kk: &NoKk) -> Result<Option<Family>, StoreError>;
     async fn search_residents(
         &self,
@@ -86,6 +100,41 @@ pub trait Store: IdentityStore + AuditStore + Send + Sync + 'static {
         after: Option<String>,
         limit: u32,
     ) -> Result<ResealBatch, StoreError>;
+
+    /// Runs an e-LAMPID command in one transaction (see [`write::run_lampid`]).
+    async fn lampid(&self, command: LampidCommand) -> Result<LampidOutcome, StoreError>;
+    async fn submission(
+        &self,
+        tracking_code: &TrackingCode,
+    ) -> Result<Option<SubmissionRecord>, StoreError>;
+    /// Submissions in a state, oldest in that state first.
+    async fn queue(&self, query: &QueueQuery) -> Result<Vec<QueueItem>, StoreError>;
+    /// Pending submissions (submitted or verified) per state and kecamatan, counting as
+    /// overdue those first submitted before `overdue_before`.
+    async fn pending(
+        &self,
+        overdue_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<PendingCount>, StoreError>;
+    /// Times of the submissions registered since `since`.
+    async fn service_samples(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ServiceSample>, StoreError>;
+    /// A region's own counters of one dimension.
+    async fn counters(
+        &self,
+        region: &KodeWilayah,
+        dimension: Dimension,
+    ) -> Result<Vec<CounterValue>, StoreError>;
+    /// The counters of one dimension of every region directly below `region`.
+    async fn child_counters(
+        &self,
+        region: &KodeWilayah,
+        dimension: Dimension,
+    ) -> Result<Vec<CounterValue>, StoreError>;
+    /// Empties every read model and rebuilds it from the journal alone, in one transaction.
+    /// Returns the events replayed.
+    async fn rebuild(&self) -> Result<u64, StoreError>;
 }
 
 /// The current time at the precision every backend keeps (microseconds), so a value

@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{
-    Address, Citizenship, Education, FamilyRelationship, KodeWilayah, MaritalStatus, Nik, NoKk,
-    Religion, Resident, ResidentStatus, Sex,
+    Address, Citizenship, Departure, Education, FamilyRelationship, KodeWilayah, MaritalStatus,
+    Nik, NoKk, Religion, Resident, ResidentStatus, Sex,
 };
 
 use crate::vault::Vault;
@@ -42,6 +42,9 @@ struct ResidentPii {
     pekerjaan: String,
     ayah: String,
     ibu: String,
+    /// How a resident who left did (with the destination address of a move).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keluar: Option<Departure>,
 }
 
 /// A family's personal fields: sealed together as one value.
@@ -143,6 +146,7 @@ impl ResidentRow {
             pekerjaan: resident.occupation.clone(),
             ayah: resident.father_name.clone(),
             ibu: resident.mother_name.clone(),
+            keluar: resident.departure.clone(),
         };
         let row = Self {
             pii: vault.seal_json(RESIDENTS, PII, &nik_index, &pii)?,
@@ -197,6 +201,7 @@ impl ResidentRow {
             occupation: pii.pekerjaan,
             father_name: pii.ayah,
             mother_name: pii.ibu,
+            departure: pii.keluar,
         })
     }
 
@@ -216,34 +221,54 @@ impl ResidentRow {
 
 impl FamilyRow {
     pub fn from_domain(family: &simpul_domain::Family, vault: &Vault) -> Result<Self, StoreError> {
-        let no_kk_index = vault.no_kk_index(&family.no_kk);
+        Self::from_card(
+            &family.no_kk,
+            &family.address,
+            family.head().map(|h| &h.nik),
+            vault,
+        )
+    }
+
+    /// The row for a family card; `head` is absent for a card whose members all left.
+    pub fn from_card(
+        no_kk: &NoKk,
+        address: &Address,
+        head: Option<&Nik>,
+        vault: &Vault,
+    ) -> Result<Self, StoreError> {
+        let no_kk_index = vault.no_kk_index(no_kk);
         let pii = FamilyPii {
-            no_kk: family.no_kk.as_str().to_owned(),
-            jalan: family.address.street.clone(),
+            no_kk: no_kk.as_str().to_owned(),
+            jalan: address.street.clone(),
         };
         Ok(Self {
             pii: vault.seal_json(FAMILIES, PII, &no_kk_index, &pii)?,
-            rt: i64::from(family.address.rt),
-            rw: i64::from(family.address.rw),
-            kelurahan: family.address.kelurahan.as_str().to_owned(),
-            head_nik_index: family
-                .head()
-                .map(|h| vault.nik_index(&h.nik))
-                .unwrap_or_default(),
+            rt: i64::from(address.rt),
+            rw: i64::from(address.rw),
+            kelurahan: address.kelurahan.as_str().to_owned(),
+            head_nik_index: head.map(|h| vault.nik_index(h)).unwrap_or_default(),
             no_kk_index,
         })
     }
 
     pub fn into_address(self, vault: &Vault) -> Result<Address, StoreError> {
+        Ok(self.into_card(vault)?.1)
+    }
+
+    /// The KK number and the address.
+    pub fn into_card(self, vault: &Vault) -> Result<(NoKk, Address), StoreError> {
         let pii: FamilyPii = vault.open_json(FAMILIES, PII, &self.no_kk_index, &self.pii)?;
         let neighbourhood =
             |v: i64| u16::try_from(v).map_err(|_| StoreError::Corrupt("RT/RW out of range".into()));
-        Ok(Address {
-            street: pii.jalan,
-            rt: neighbourhood(self.rt)?,
-            rw: neighbourhood(self.rw)?,
-            kelurahan: parse_code(&self.kelurahan)?,
-        })
+        Ok((
+            parse_no_kk(&pii.no_kk)?,
+            Address {
+                street: pii.jalan,
+                rt: neighbourhood(self.rt)?,
+                rw: neighbourhood(self.rw)?,
+                kelurahan: parse_code(&self.kelurahan)?,
+            },
+        ))
     }
 }
 

@@ -61,6 +61,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::keys::KeysCommand,
     },
+    /// Recreate residents, families, statistics and submissions from the journal alone.
+    Rebuild,
     /// Measure NIK verification over HTTP against a running hub.
     Bench(bench::BenchArgs),
     /// Print the default configuration file.
@@ -115,6 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(args) => bench::run(args).await?,
         Command::Keys { command } => commands::keys::run(settings, command).await?,
         Command::Admin { command } => commands::admin::run(settings, command).await?,
+        Command::Rebuild => commands::rebuild::run(settings).await?,
         Command::Nik { .. } | Command::DefaultConfig => {}
     }
     Ok(ExitCode::SUCCESS)

@@ -38,6 +38,25 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Thresholds of the suspicious-access rules.
     pub watch: simpul_watch::Thresholds,
+    /// e-LAMPID service levels.
+    pub lampid: LampidSettings,
+}
+
+/// e-LAMPID service levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LampidSettings {
+    /// Target from first submission to registration, in minutes (the ministry's reform
+    /// target is two hours); older pending submissions are flagged overdue.
+    pub target_minutes: u32,
+}
+
+impl Default for LampidSettings {
+    fn default() -> Self {
+        Self {
+            target_minutes: 120,
+        }
+    }
 }
 
 /// Sign-in, sessions, tokens and quotas.
@@ -139,6 +158,7 @@ impl Default for Settings {
             keys: KeySettings::default(),
             security: SecuritySettings::default(),
             watch: simpul_watch::Thresholds::default(),
+            lampid: LampidSettings::default(),
         }
     }
 }

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod keluarga;
+pub mod lampid;
 pub mod ops;
 pub mod penduduk;
+pub mod statistik;
 pub mod verifikasi;
 pub mod wilayah;
 

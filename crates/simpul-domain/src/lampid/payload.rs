@@ -21,6 +21,12 @@ pub struct Kelahiran {
     /// Absent when the father is unknown or not recorded (a child of the mother only).
     #[serde(rename = "nik_ayah", default, skip_serializing_if = "Option::is_none")]
     pub father_nik: Option<Nik>,
+    /// The mother's name, required only when the registry does not hold her record.
+    #[serde(rename = "nama_ibu", default, skip_serializing_if = "Option::is_none")]
+    pub mother_name: Option<String>,
+    /// The father's name, used only when the registry does not hold his record.
+    #[serde(rename = "nama_ayah", default, skip_serializing_if = "Option::is_none")]
+    pub father_name: Option<String>,
     /// The family card the child joins.
     pub no_kk: NoKk,
     #[serde(rename = "nik_pelapor")]
@@ -151,6 +157,43 @@ pub struct Arrival {
     pub nik: Nik,
     #[serde(rename = "hubungan_keluarga")]
     pub relationship: FamilyRelationship,
+    /// The person's biodata as the origin's move letter gives it: required for someone the
+    /// registry has never held (from another city), ignored otherwise (the registry's own
+    /// record is used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biodata: Option<ArrivalBiodata>,
+}
+
+/// Biodata of a person arriving from another city. `Debug` shows none of it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ArrivalBiodata {
+    #[serde(rename = "nama_lengkap")]
+    pub full_name: String,
+    #[serde(rename = "tempat_lahir")]
+    pub birth_place: String,
+    #[serde(rename = "tanggal_lahir")]
+    pub birth_date: NaiveDate,
+    #[serde(rename = "agama")]
+    pub religion: Religion,
+    #[serde(rename = "status_perkawinan")]
+    pub marital_status: MaritalStatus,
+    #[serde(rename = "pendidikan")]
+    pub education: Education,
+    #[serde(rename = "pekerjaan")]
+    pub occupation: String,
+    #[serde(rename = "nama_ayah", default)]
+    pub father_name: String,
+    #[serde(rename = "nama_ibu")]
+    pub mother_name: String,
+    #[serde(rename = "kewarganegaraan")]
+    pub citizenship: Citizenship,
+}
+
+impl fmt::Debug for ArrivalBiodata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArrivalBiodata").finish_non_exhaustive()
+    }
 }
 
 /// A move in (*datang*).

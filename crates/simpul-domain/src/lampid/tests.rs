@@ -136,6 +136,8 @@ fn kelahiran() -> Kelahiran {
         birth_place: "Madiun".into(),
         mother_nik: nik(MOTHER),
         father_nik: Some(nik(FATHER)),
+        mother_name: None,
+        father_name: None,
         no_kk: kk(KK),
         reporter: nik(FATHER),
     }
@@ -174,6 +176,7 @@ fn datang() -> Datang {
         arrivals: vec![Arrival {
             nik: nik(STRANGER),
             relationship: FamilyRelationship::FamiliLain,
+            biodata: Some(biodata(STRANGER)),
         }],
         family: ArrivalFamily::GabungKk { no_kk: kk(KK) },
         reporter: nik(FATHER),
@@ -237,6 +240,7 @@ fn base_payloads_are_accepted_on_time() {
 #[case::mother_born_after_child(|k: &mut Kelahiran, _: &mut LampidFacts| k.birth_date = date(1990, 1, 1), "mother_too_young", "nik_ibu")]
 #[case::unregistered_mother_too_young(|k: &mut Kelahiran, _: &mut LampidFacts| k.mother_nik = nik("3577014101200001"), "mother_too_young", "nik_ibu")]
 #[case::father_is_female(|k: &mut Kelahiran, _: &mut LampidFacts| k.father_nik = Some(nik(MOTHER)), "father_not_male", "nik_ayah")]
+#[case::unregistered_mother_unnamed(|k: &mut Kelahiran, _: &mut LampidFacts| k.mother_nik = nik("3577014101950001"), "empty_field", "nama_ibu")]
 fn kelahiran_rules(
     #[case] mutate: impl Fn(&mut Kelahiran, &mut LampidFacts),
     #[case] code: &str,
@@ -253,7 +257,7 @@ fn kelahiran_rules(
 #[case::mother_died_in_childbirth(|_: &mut Kelahiran, f: &mut LampidFacts| status(f, MOTHER, ResidentStatus::Meninggal, Some(date(2026, 11, 1))), false)]
 #[case::mother_exactly_ten_years_older(|k: &mut Kelahiran, _: &mut LampidFacts| k.birth_date = date(2000, 7, 7), true)]
 #[case::unknown_father(|k: &mut Kelahiran, _: &mut LampidFacts| k.father_nik = None, false)]
-#[case::unregistered_mother_judged_by_nik(|k: &mut Kelahiran, _: &mut LampidFacts| k.mother_nik = nik("3577014101950001"), false)]
+#[case::unregistered_mother_judged_by_nik(|k: &mut Kelahiran, _: &mut LampidFacts| { k.mother_nik = nik("3577014101950001"); k.mother_name = Some("Sri".into()) }, false)]
 #[case::sixty_days_on_time(|k: &mut Kelahiran, _: &mut LampidFacts| k.birth_date = date(2026, 9, 26), false)]
 #[case::sixty_one_days_late(|k: &mut Kelahiran, _: &mut LampidFacts| k.birth_date = date(2026, 9, 25), true)]
 fn kelahiran_accepted(
@@ -381,12 +385,29 @@ fn duplicate_is_reported_at_its_second_position() {
 
 // --- datang --------------------------------------------------------------------------------
 
+/// Biodata that agrees with the NIK, as a move letter gives it.
+fn biodata(n: &str) -> ArrivalBiodata {
+    ArrivalBiodata {
+        full_name: "Pendatang".into(),
+        birth_place: "Ponorogo".into(),
+        birth_date: nik(n).birth_date(today()).expect("NIK date"),
+        religion: Religion::Islam,
+        marital_status: MaritalStatus::BelumKawin,
+        education: Education::Slta,
+        occupation: "Karyawan Swasta".into(),
+        father_name: String::new(),
+        mother_name: "Ibu Pendatang".into(),
+        citizenship: Citizenship::Wni,
+    }
+}
+
 fn arrivals(d: &mut Datang, people: &[(&str, FamilyRelationship)]) {
     d.arrivals = people
         .iter()
         .map(|(n, relationship)| Arrival {
             nik: nik(n),
             relationship: *relationship,
+            biodata: Some(biodata(n)),
         })
         .collect();
 }
@@ -424,6 +445,10 @@ const KEPALA: FamilyRelationship = FamilyRelationship::KepalaKeluarga;
     arrivals(d, &[(STRANGER, KEPALA)]);
     d.family = ArrivalFamily::KkBaru { address: address("35.77.01.1999") };
 }, "unknown_region", "tujuan.alamat.kelurahan")]
+#[case::stranger_without_biodata(|d: &mut Datang, _: &mut LampidFacts| d.arrivals[0].biodata = None, "biodata_required", "anggota.biodata")]
+#[case::biodata_disagrees_with_nik(|d: &mut Datang, _: &mut LampidFacts| {
+    if let Some(b) = d.arrivals[0].biodata.as_mut() { b.birth_date = date(1985, 8, 9) }
+}, "biodata_disagrees", "anggota.biodata")]
 fn datang_rules(
     #[case] mutate: impl Fn(&mut Datang, &mut LampidFacts),
     #[case] code: &str,

@@ -167,6 +167,10 @@ pub enum LampidError {
     OriginInCity,
     #[error("nomor surat pindah hanya boleh huruf, angka, spasi dan . / -")]
     MalformedMoveLetter,
+    #[error("biodata wajib diisi bagi pendatang yang belum pernah terdaftar")]
+    BiodataRequired { index: usize },
+    #[error("tanggal lahir pada biodata tidak sesuai dengan NIK")]
+    BiodataDisagrees { index: usize },
 }
 
 impl LampidError {
@@ -200,6 +204,8 @@ impl LampidError {
             Self::NeighbourhoodOutOfRange { .. } => "neighbourhood_out_of_range",
             Self::OriginInCity => "origin_in_city",
             Self::MalformedMoveLetter => "malformed_move_letter",
+            Self::BiodataRequired { .. } => "biodata_required",
+            Self::BiodataDisagrees { .. } => "biodata_disagrees",
         }
     }
 
@@ -229,6 +235,7 @@ impl LampidError {
             Self::AlreadyResident { .. }
             | Self::AlreadyInFamily { .. }
             | Self::HeadCount { .. } => "anggota",
+            Self::BiodataRequired { .. } | Self::BiodataDisagrees { .. } => "anggota.biodata",
             Self::OriginInCity => "asal.kelurahan_asal",
             Self::MalformedMoveLetter => "asal.nomor_surat_pindah",
         }
@@ -244,6 +251,8 @@ impl LampidError {
             | Self::NotFamilyMember { index, .. } => *index,
             Self::AlreadyResident { index }
             | Self::AlreadyInFamily { index }
+            | Self::BiodataRequired { index }
+            | Self::BiodataDisagrees { index }
             | Self::DuplicateNik { index, .. } => Some(*index),
             _ => None,
         }
@@ -375,6 +384,7 @@ impl Kelahiran {
         if sex != Sex::Perempuan {
             return Err(LampidError::MotherNotFemale);
         }
+
         if let Some(mother) = mother {
             let alive = match mother.status {
                 // Having moved away does not stop her being the mother.
@@ -393,6 +403,17 @@ impl Kelahiran {
             .is_some_and(|ten| ten <= self.birth_date);
         if !old_enough {
             return Err(LampidError::MotherTooYoung);
+        }
+        // The child's record names its mother; one the registry lacks is named here.
+        if mother.is_none() {
+            check_text("nama_ibu", self.mother_name.as_deref().unwrap_or(""))?;
+        }
+        if self
+            .father_name
+            .as_ref()
+            .is_some_and(|name| name.chars().count() > MAX_NAME_LEN)
+        {
+            return Err(LampidError::TooLong { field: "nama_ayah" });
         }
         if let Some(father) = &self.father_nik {
             let sex = facts
@@ -553,6 +574,22 @@ impl Datang {
         };
         for (i, arrival) in self.arrivals.iter().enumerate() {
             let index = i + 1;
+            let known = facts.persons.contains_key(&arrival.nik);
+            let from_outside = matches!(self.origin, Origin::LuarKota { .. });
+            match &arrival.biodata {
+                None if !known && from_outside => {
+                    return Err(LampidError::BiodataRequired { index });
+                }
+                Some(b) if !known => {
+                    check_text("anggota.biodata.nama_lengkap", &b.full_name)?;
+                    check_text("anggota.biodata.tempat_lahir", &b.birth_place)?;
+                    check_text("anggota.biodata.nama_ibu", &b.mother_name)?;
+                    if !arrival.nik.matches_birth_date(b.birth_date) {
+                        return Err(LampidError::BiodataDisagrees { index });
+                    }
+                }
+                _ => {}
+            }
             match (&self.origin, facts.persons.get(&arrival.nik)) {
                 // From outside: someone who left earlier may come back, but nobody who
                 // still lives here or has died.

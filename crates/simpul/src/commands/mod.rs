@@ -4,4 +4,5 @@ pub mod admin;
 pub mod demo;
 pub mod keys;
 pub mod nik;
+pub mod rebuild;
 pub mod serve;

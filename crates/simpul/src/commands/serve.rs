@@ -46,7 +46,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let watch = simpul_watch::Watch::new(settings.watch.clone())
         .map_err(|e| anyhow::anyhow!("ambang [watch] tidak valid: {e}"))?;
-    let state = AppState::new(store, vault, security, watch, Limits::default());
+    let limits = Limits {
+        service_target_minutes: settings.lampid.target_minutes.max(1),
+        ..Limits::default()
+    };
+    let state = AppState::new(store, vault, security, watch, limits);
     tokio::spawn(keys::follow_signer(
         state.security.clone(),
         settings.token_keys_file(),
