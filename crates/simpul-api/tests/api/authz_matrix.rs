@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use chrono::NaiveDate;
 use serde_json::{Value, json};
+use simpul_domain::lampid::LampidPayload;
 use simpul_domain::{KodeWilayah, Nik, Sex};
-use simpul_store::{AccessEntry, AlertRecord, AuditStore};
+use simpul_store::{AccessEntry, AlertRecord, AuditStore, LampidCommand, Store};
 
 use crate::helpers::{Credentials, PASSWORD, TestApp, TestResponse};
 
@@ -70,6 +71,12 @@ struct Fixtures {
     claims: Vec<Value>,
     unknown_nik: String,
     alert_id: u64,
+    /// A submitted birth in 35.77.02.1006, waiting for the kecamatan (version 2).
+    submitted: String,
+    /// A draft birth in 35.77.02.1006 (version 1).
+    draft: String,
+    /// A birth report for family 1, as a request body's `laporan`.
+    birth: Value,
 }
 
 fn none(_: &Fixtures, _: usize) -> Vec<String> {
@@ -113,6 +120,14 @@ fn rows(f: &Fixtures, i: usize) -> Vec<Row> {
     let check_0 = [ANON, OK, OUTSIDE, OUTSIDE, OK, OK, SEPARATE, SEPARATE];
     let check_1 = [ANON, OUTSIDE, OK, OK, OK, OK, SEPARATE, SEPARATE];
     let admin = |success| [ANON, LACKS, LACKS, LACKS, LACKS, LACKS, SEPARATE, success];
+    let statistics = [ANON, OK, OK, OK, OK, OK, OK, OK];
+    let lampid_1006 = [ANON, OUTSIDE, OK, OK, OK, LACKS, SEPARATE, SEPARATE];
+    let submit_1006 = |success| {
+        [
+            ANON, OUTSIDE, success, SEPARATE, SEPARATE, LACKS, SEPARATE, SEPARATE,
+        ]
+    };
+    let mother = |f: &Fixtures, _: usize| vec![f.families[1][1].clone()];
     let resident = "/api/v1/penduduk/{nik}";
     let search = "/api/v1/penduduk";
     let family = "/api/v1/keluarga/{no_kk}";
@@ -276,6 +291,100 @@ fn rows(f: &Fixtures, i: usize) -> Vec<Row> {
             ),
             |f, _| vec![f.families[1][0].clone()],
         ),
+        personal(
+            row(
+                Method::POST,
+                "/api/v1/lampid",
+                "/api/v1/lampid".into(),
+                Some(json!({"kelurahan": "35.77.02.1006", "laporan": f.birth})),
+                "submit_lampid",
+                submit_1006(CREATED),
+            ),
+            mother,
+        ),
+        row(
+            Method::GET,
+            "/api/v1/lampid",
+            "/api/v1/lampid?wilayah=35.77.02".into(),
+            None,
+            "read_lampid",
+            [ANON, OUTSIDE, OUTSIDE, OK, OK, LACKS, SEPARATE, SEPARATE],
+        ),
+        personal(
+            row(
+                Method::GET,
+                "/api/v1/lampid/{kode}",
+                format!("/api/v1/lampid/{}", f.submitted),
+                None,
+                "read_lampid",
+                lampid_1006,
+            ),
+            mother,
+        ),
+        personal(
+            row(
+                Method::PUT,
+                "/api/v1/lampid/{kode}",
+                format!("/api/v1/lampid/{}", f.draft),
+                Some(json!({"laporan": f.birth, "versi": 1})),
+                "submit_lampid",
+                submit_1006(OK),
+            ),
+            mother,
+        ),
+        personal(
+            row(
+                Method::POST,
+                "/api/v1/lampid/{kode}/langkah",
+                format!("/api/v1/lampid/{}/langkah", f.submitted),
+                Some(json!({"aksi": "verifikasi", "versi": 2})),
+                "verify_lampid",
+                [
+                    ANON, SEPARATE, SEPARATE, OK, SEPARATE, LACKS, SEPARATE, SEPARATE,
+                ],
+            ),
+            mother,
+        ),
+        row(
+            Method::GET,
+            "/api/v1/statistik/penduduk",
+            "/api/v1/statistik/penduduk?wilayah=35.77&rinci=true".into(),
+            None,
+            "read_statistics",
+            statistics,
+        ),
+        row(
+            Method::GET,
+            "/api/v1/statistik/agama",
+            "/api/v1/statistik/agama?wilayah=35.77.01".into(),
+            None,
+            "read_statistics",
+            statistics,
+        ),
+        row(
+            Method::GET,
+            "/api/v1/statistik/perkawinan",
+            "/api/v1/statistik/perkawinan?wilayah=35.77.02.1006".into(),
+            None,
+            "read_statistics",
+            statistics,
+        ),
+        row(
+            Method::GET,
+            "/api/v1/statistik/peristiwa",
+            "/api/v1/statistik/peristiwa?wilayah=35".into(),
+            None,
+            "read_statistics",
+            statistics,
+        ),
+        row(
+            Method::GET,
+            "/api/v1/statistik/layanan",
+            "/api/v1/statistik/layanan".into(),
+            None,
+            "read_statistics",
+            statistics,
+        ),
         row(
             Method::GET,
             "/api/v1/admin/akun",
@@ -402,6 +511,36 @@ async fn setup() -> (TestApp, Vec<Option<Credentials>>, Fixtures) {
             Some(app.signed_in(name, role, scope).await)
         });
     }
+    let born = simpul_domain::today() - chrono::Duration::days(2);
+    let report = json!({
+        "jenis": "kelahiran",
+        "data": {
+            "nama_anak": "Galih Pratama",
+            "jenis_kelamin": "laki_laki",
+            "tanggal_lahir": born.to_string(),
+            "jam_lahir": "06:30:00",
+            "tempat_lahir": "Madiun",
+            "nik_ibu": app.nik(1, 1),
+            "no_kk": app.families[1].no_kk.to_string(),
+            "nik_pelapor": app.nik(1, 0),
+        }
+    });
+    let payload: LampidPayload = serde_json::from_value(report.clone()).expect("report");
+    let mut lampid = Vec::new();
+    for submit in [true, false] {
+        let outcome = app
+            .store
+            .lampid(LampidCommand::Create {
+                kelurahan: KodeWilayah::parse("35.77.02.1006").expect("code"),
+                payload: payload.clone(),
+                actor: "operator.1006".into(),
+                idempotency_key: None,
+                submit,
+            })
+            .await
+            .expect("fixture submission");
+        lampid.push(outcome.submission.submission.tracking_code().to_string());
+    }
     let kecamatan = KodeWilayah::parse("35.77.03").expect("code");
     let birth = NaiveDate::from_ymd_opt(1990, 1, 1).expect("date");
     let fixtures = Fixtures {
@@ -416,6 +555,9 @@ async fn setup() -> (TestApp, Vec<Option<Credentials>>, Fixtures) {
             .expect("nik")
             .to_string(),
         alert_id: alerts[0].id,
+        submitted: lampid[0].clone(),
+        draft: lampid[1].clone(),
+        birth: report,
     };
     (app, callers, fixtures)
 }
@@ -518,7 +660,8 @@ async fn every_protected_route_answers_each_caller_as_the_policy_says() {
 }
 
 /// Routes that need no caller at all.
-const PUBLIC: [(&str, &str); 6] = [
+const PUBLIC: [(&str, &str); 7] = [
+    ("GET", "/api/v1/lacak/{kode}"),
     ("GET", "/api/v1/wilayah"),
     ("GET", "/api/v1/wilayah/{kode}"),
     ("GET", "/api/v1/wilayah/{kode}/anak"),

@@ -7,6 +7,7 @@ mod alerts;
 mod authz_matrix;
 mod bad_input;
 mod keluarga;
+mod lampid;
 mod oauth;
 mod ops;
 mod penduduk;

@@ -13,7 +13,8 @@ use crate::helpers::{
 
 /// Codes this suite cannot provoke with a request to a healthy read-only API:
 /// `internal` needs a bug, `store_unavailable` a broken store (see `ops`), and
-/// `write_conflict` and `rule_violation` an endpoint that writes.
+/// `write_conflict` a race between writers, and `rule_violation` a registration the
+/// registry contradicts after verification (tested in the store's contract suite).
 const NOT_REACHABLE_BY_REQUEST: [ProblemCode; 4] = [
     ProblemCode::Internal,
     ProblemCode::StoreUnavailable,
@@ -58,6 +59,7 @@ async fn every_client_code_is_produced_by_some_request() {
     answers.push(app.send(Method::DELETE, "/healthz", None, Vec::new()).await);
     answers.extend(authentication_problems(&app).await);
     answers.extend(administration_problems(&app).await);
+    answers.extend(crate::lampid::refusals(&app).await.0);
 
     let mut produced = BTreeSet::new();
     for answer in &answers {
