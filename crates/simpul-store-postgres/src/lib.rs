@@ -5,14 +5,17 @@
 //! identically; the contract suite in `simpul_store::contract` runs against both.
 //! Personal data reaches the database only sealed, and rows are found by blind indexes,
 //! both made by the [`Vault`] the store is given (see `simpul_store::vault`).
-//! Readers and the writer share one pool: PostgreSQL's MVCC lets reads run beside an
-//! append, and appends serialise among themselves on an advisory lock (see [`append`]).
+//! Readers and writers share one pool: PostgreSQL's MVCC lets reads run beside a write,
+//! and writes (appends, e-LAMPID commands, rebuilds) serialise among themselves on an
+//! advisory lock (see [`append`]).
 //! Connections are plain TCP: the project keeps one TLS stack for the whole workspace, and
 //! the database is expected on the same host or a private network.
 //!
 //! # Layout
 //! - this file: connection set-up and the `Store` implementation's read side.
-//! - [`append`]: the write path (lock, facts, rules, journal, read models in one transaction).
+//! - [`append`]: the writers' lock and the row reads and writes of the shared write path
+//!   (`simpul_store::write`).
+//! - [`lampid`]: reading submissions, queues, service levels and statistics counters.
 //! - [`reseal`]: key rotation, one batch of rows at a time.
 //! - [`identity`]: accounts (TOTP secret sealed), sessions, clients, revoked tokens,
 //!   agreements.
@@ -22,6 +25,7 @@
 mod append;
 mod audit;
 mod identity;
+mod lampid;
 mod reseal;
 mod rows;
 
@@ -30,6 +34,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use simpul_domain::lampid::TrackingCode;
+use simpul_domain::statistics::Dimension;
 use simpul_domain::verification::VerificationRecord;
 use simpul_domain::wilayah::{Region, RegionLevel};
 use simpul_domain::{Family, KodeWilayah, Nik, NoKk, RegistryEvent};
@@ -38,8 +44,9 @@ use simpul_store::rows::{
     nik_indexes, region_search_key, verification_map,
 };
 use simpul_store::{
-    AppendReceipt, JournalEntry, Page, RegistryCounts, ResealBatch, ResidentQuery, ResidentRecord,
-    ResidentSummary, SealedTable, Store, StoreError, Vault,
+    AppendReceipt, CounterValue, JournalEntry, LampidCommand, LampidOutcome, Page, PendingCount,
+    QueueItem, QueueQuery, RegistryCounts, ResealBatch, ResidentQuery, ResidentRecord,
+    ResidentSummary, SealedTable, ServiceSample, Store, StoreError, SubmissionRecord, Vault,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder};
@@ -95,6 +102,7 @@ impl PostgresStore {
             .await
             .map_err(StoreError::unavailable)?;
         check_blind_key(&pool, &vault).await?;
+        rebuild_if_outdated(&pool, &vault).await?;
         Ok(Self { pool, vault })
     }
 
@@ -142,6 +150,45 @@ async fn check_blind_key(pool: &PgPool, vault: &Vault) -> Result<(), StoreError>
         .map_err(unavailable)?;
     }
     tx.commit().await.map_err(unavailable)
+}
+
+/// The read models' layout version: a store whose read models an older version built has
+/// them rebuilt from the journal once, when it opens.
+const READ_MODELS: &str = "4";
+
+/// Rebuilds the read models if an older layout built them. The version is read again under
+/// the writers' lock, so of hubs starting together only the first rebuilds.
+async fn rebuild_if_outdated(pool: &PgPool, vault: &Vault) -> Result<(), StoreError> {
+    let recorded = || sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'read_models'");
+    let current: Option<String> = recorded().fetch_optional(pool).await.map_err(unavailable)?;
+    if current.as_deref() == Some(READ_MODELS) {
+        return Ok(());
+    }
+    let mut tx = append::begin(pool).await?;
+    let current: Option<String> = recorded()
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    if current.as_deref() == Some(READ_MODELS) {
+        return Ok(());
+    }
+    let replayed = simpul_store::write::rebuild(&mut append::PgTx(&mut tx), vault).await?;
+    sqlx::query(
+        "INSERT INTO store_meta (key, value) VALUES ('read_models', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+    )
+    .bind(READ_MODELS)
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    if replayed > 0 {
+        tracing::info!(
+            replayed,
+            "read models rebuilt from the journal for this version"
+        );
+    }
+    Ok(())
 }
 
 async fn fetch_regions(
@@ -274,7 +321,16 @@ impl Store for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(events = events.len()))]
     async fn append(&self, events: &[RegistryEvent]) -> Result<AppendReceipt, StoreError> {
-        append::append(&self.pool, &self.vault, events).await
+        let mut tx = append::begin(&self.pool).await?;
+        let receipt = simpul_store::write::append(
+            &mut append::PgTx(&mut tx),
+            &self.vault,
+            events,
+            simpul_domain::today(),
+        )
+        .await?;
+        tx.commit().await.map_err(constraint_or_unavailable)?;
+        Ok(receipt)
     }
 
     async fn journal_after(&self, after: u64, limit: u32) -> Result<Vec<JournalEntry>, StoreError> {
@@ -352,6 +408,11 @@ impl Store for PostgresStore {
                     .into_resident(&self.vault)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // A card whose members all died or left stays (its number remains taken), but, as
+        // in the domain's registry, it is no family any more.
+        if members.is_empty() {
+            return Ok(None);
+        }
         Ok(Some(Family {
             no_kk: no_kk.clone(),
             address,
@@ -449,5 +510,85 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> Result<ResealBatch, StoreError> {
         reseal::reseal(&self.pool, &self.vault, table, after, limit).await
+    }
+
+    async fn lampid(&self, command: LampidCommand) -> Result<LampidOutcome, StoreError> {
+        // A drawn tracking code that is taken (55 random bits: rare) is drawn again, in a
+        // new transaction: a failed statement has aborted this one.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let mut tx = append::begin(&self.pool).await?;
+            let outcome = simpul_store::write::run_lampid(
+                &mut append::PgTx(&mut tx),
+                &self.vault,
+                command.clone(),
+            )
+            .await;
+            match outcome {
+                Ok(outcome) => {
+                    tx.commit().await.map_err(constraint_or_unavailable)?;
+                    return Ok(outcome);
+                }
+                Err(StoreError::Conflict) if attempts < 3 => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    async fn submission(
+        &self,
+        tracking_code: &TrackingCode,
+    ) -> Result<Option<SubmissionRecord>, StoreError> {
+        sqlx::query(&lampid::submission_select())
+            .bind(tracking_code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?
+            .map(|row| rows::submission_row(&row)?.into_record(&self.vault))
+            .transpose()
+    }
+
+    async fn queue(&self, query: &QueueQuery) -> Result<Vec<QueueItem>, StoreError> {
+        lampid::queue(&self.pool, query).await
+    }
+
+    async fn pending(
+        &self,
+        overdue_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<PendingCount>, StoreError> {
+        lampid::pending(&self.pool, overdue_before).await
+    }
+
+    async fn service_samples(
+        &self,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ServiceSample>, StoreError> {
+        lampid::service_samples(&self.pool, since).await
+    }
+
+    async fn counters(
+        &self,
+        region: &KodeWilayah,
+        dimension: Dimension,
+    ) -> Result<Vec<CounterValue>, StoreError> {
+        lampid::own_counters(&self.pool, region, dimension).await
+    }
+
+    async fn child_counters(
+        &self,
+        region: &KodeWilayah,
+        dimension: Dimension,
+    ) -> Result<Vec<CounterValue>, StoreError> {
+        lampid::counters(&self.pool, region.as_str().to_owned(), None, dimension).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn rebuild(&self) -> Result<u64, StoreError> {
+        let mut tx = append::begin(&self.pool).await?;
+        let replayed =
+            simpul_store::write::rebuild(&mut append::PgTx(&mut tx), &self.vault).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(replayed)
     }
 }

@@ -3,6 +3,7 @@
 //! The shared shapes hold plain strings and `i64`s; PostgreSQL decodes strictly by type, so
 //! the narrower `INTEGER` columns are read as `i32` and widened here, in one place.
 
+use simpul_store::lampid::SubmissionRow;
 use simpul_store::rows::{FamilyRow, RegionRow, ResidentRow, open_journal_data};
 use simpul_store::{JournalEntry, StoreError, Vault};
 use sqlx::Row;
@@ -70,5 +71,37 @@ pub(crate) fn journal_entry(row: &PgRow, vault: &Vault) -> Result<JournalEntry, 
         subject: row.try_get("subject").map_err(get)?,
         recorded_at: row.try_get("recorded_at").map_err(get)?,
         data: open_journal_data(sequence, &data, vault)?,
+    })
+}
+
+/// One `submissions` row. A value that does not decode is [`StoreError::Corrupt`], named by
+/// column only: the decoder's message could quote the stored value.
+pub(crate) fn submission_row(row: &PgRow) -> Result<SubmissionRow, StoreError> {
+    fn get<'r, T>(row: &'r PgRow, name: &str) -> Result<T, StoreError>
+    where
+        T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        row.try_get(name).map_err(|e| match e {
+            sqlx::Error::ColumnDecode { .. } => {
+                StoreError::Corrupt(format!("submissions.{name} does not decode"))
+            }
+            other => StoreError::unavailable(other),
+        })
+    }
+    Ok(SubmissionRow {
+        tracking_code: get(row, "tracking_code")?,
+        kelurahan: get(row, "kelurahan")?,
+        kecamatan: get(row, "kecamatan")?,
+        kind: get(row, "kind")?,
+        state: get(row, "state")?,
+        version: get(row, "version")?,
+        sealed: get(row, "sealed")?,
+        idempotency_key: get(row, "idempotency_key")?,
+        created_at: get(row, "created_at")?,
+        state_since: get(row, "state_since")?,
+        submitted_at: get(row, "submitted_at")?,
+        verified_at: get(row, "verified_at")?,
+        registered_at: get(row, "registered_at")?,
+        document: get(row, "document")?,
     })
 }

@@ -318,10 +318,12 @@ async fn migrated_database_has_the_sqlite_tables_and_columns() {
     .fetch_all(&mut conn)
     .await
     .expect("columns");
+    // Indexes that back a key constraint (primary key, UNIQUE) are left out: SQLite makes
+    // them implicitly too, and the migrations declare them with the columns.
     let indexes: Vec<(String, String)> = sqlx::query_as(
         "SELECT indexname::text, tablename::text FROM pg_indexes \
          WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations' \
-         AND indexname NOT LIKE '%_pkey'",
+         AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
     )
     .fetch_all(&mut conn)
     .await
@@ -398,6 +400,183 @@ async fn concurrent_appends_get_gap_free_sequences_and_one_winner() {
         journal.iter().map(|e| e.sequence).collect::<Vec<_>>(),
         (1..=13).collect::<Vec<u64>>()
     );
+}
+
+/// Registrations racing each other: the writers' lock makes each one see the numbers the
+/// others issued, so every child gets its own NIK (an upsert would otherwise silently
+/// overwrite a child registered at the same moment) and every certificate its own serial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_issue_distinct_niks_and_documents() {
+    use simpul_domain::access::RoleKind;
+    use simpul_domain::lampid::{Kelahiran, LampidPayload, Transition};
+    use simpul_domain::{FamilyRelationship, Sex};
+    use simpul_store::LampidCommand;
+    use simpul_store::contract::fixture_family;
+
+    const BIRTHS: usize = 8;
+    let Some(store) = fresh(TestKeys::new().vault()).await else {
+        return;
+    };
+    let family = fixture_family("35.77.01.1001", 1, "Budi Santoso");
+    store
+        .append(&[RegistryEvent::KeluargaTerdaftar(family.clone())])
+        .await
+        .expect("family");
+    let mother = family.members[1].nik.clone();
+    // Same day and sex: every birth's NIK candidates are the same list.
+    let born = simpul_domain::today() - chrono::Duration::days(2);
+    let kelurahan = KodeWilayah::parse("35.77.01.1001").expect("code");
+    let mut verified = Vec::new();
+    for n in 0..BIRTHS {
+        let payload = LampidPayload::Kelahiran(Kelahiran {
+            child_name: format!("Anak Kembar {n}"),
+            sex: Sex::LakiLaki,
+            birth_date: born,
+            birth_time: chrono::NaiveTime::from_hms_opt(7, 15, 0).unwrap_or_default(),
+            birth_place: "Madiun".into(),
+            mother_nik: mother.clone(),
+            father_nik: None,
+            mother_name: None,
+            father_name: None,
+            no_kk: family.no_kk.clone(),
+            reporter: mother.clone(),
+        });
+        let created = store
+            .lampid(LampidCommand::Create {
+                kelurahan: kelurahan.clone(),
+                payload,
+                actor: "operator-1".into(),
+                idempotency_key: None,
+                submit: true,
+            })
+            .await
+            .expect("created")
+            .submission;
+        let code = created.submission.tracking_code().clone();
+        store
+            .lampid(LampidCommand::Step {
+                tracking_code: code.clone(),
+                transition: Transition::Verifikasi,
+                version: created.submission.version(),
+                actor: "supervisor-1".into(),
+                role: RoleKind::Supervisor,
+            })
+            .await
+            .expect("verified");
+        verified.push(code);
+    }
+    let mut registrars = tokio::task::JoinSet::new();
+    for code in verified {
+        let store = store.store.clone();
+        registrars.spawn(async move {
+            store
+                .lampid(LampidCommand::Step {
+                    tracking_code: code,
+                    transition: Transition::Catat,
+                    version: 3,
+                    actor: "registrar-1".into(),
+                    role: RoleKind::Registrar,
+                })
+                .await
+        });
+    }
+    let mut documents: Vec<String> = registrars
+        .join_all()
+        .await
+        .into_iter()
+        .map(|r| {
+            r.expect("registered")
+                .submission
+                .document
+                .expect("certificate number")
+        })
+        .collect();
+    documents.sort();
+    let serials: Vec<String> = documents
+        .iter()
+        .map(|d| d.rsplit('-').next().unwrap_or_default().to_owned())
+        .collect();
+    let expected: Vec<String> = (1..=BIRTHS).map(|n| format!("{n:04}")).collect();
+    assert_eq!(serials, expected, "{documents:?}");
+    let card = store
+        .family(&family.no_kk)
+        .await
+        .expect("read")
+        .expect("family");
+    let children: BTreeSet<u16> = card
+        .members
+        .iter()
+        .filter(|m| m.relationship == FamilyRelationship::Anak && m.nik.matches_birth_date(born))
+        .map(|m| m.nik.serial())
+        .collect();
+    assert_eq!(
+        children,
+        (1..=BIRTHS as u16).collect::<BTreeSet<_>>(),
+        "every child on the card, each with its own NIK"
+    );
+    let journal = store.journal_after(0, 1_000).await.expect("journal");
+    assert_eq!(
+        journal.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        (1..=journal.len() as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(journal.len(), 1 + BIRTHS * 5);
+}
+
+/// A database whose read models an older version built (store_meta `read_models` behind)
+/// has them rebuilt from the journal when a store opens it, once.
+#[tokio::test]
+async fn opening_rebuilds_read_models_an_older_version_built() {
+    use simpul_store::contract::fixture_family;
+
+    let keys = TestKeys::new();
+    let Some(store) = fresh(keys.vault()).await else {
+        return;
+    };
+    let family = fixture_family("35.77.01.1001", 1, "Budi Santoso");
+    store
+        .append(&[RegistryEvent::KeluargaTerdaftar(family.clone())])
+        .await
+        .expect("append");
+    store.close().await;
+    // What an older version left: the journal, read models without the newer rows (here
+    // none at all), and its own layout version.
+    let mut conn = PgConnection::connect(&store.db.url())
+        .await
+        .expect("connect");
+    for sql in [
+        "DELETE FROM resident_name_tokens",
+        "DELETE FROM residents",
+        "DELETE FROM families",
+        "DELETE FROM counters",
+        "UPDATE store_meta SET value = '3' WHERE key = 'read_models'",
+    ] {
+        let changed = sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .expect("set up")
+            .rows_affected();
+        assert!(
+            changed > 0,
+            "{sql} changed nothing: the check would prove nothing"
+        );
+    }
+    let reopened = PostgresStore::connect(&store.db.url(), keys.vault())
+        .await
+        .expect("reopen");
+    let read = reopened
+        .family(&family.no_kk)
+        .await
+        .expect("read")
+        .expect("rebuilt");
+    assert_eq!(read, family);
+    let version: String =
+        sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'read_models'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("version");
+    assert_eq!(version, "4");
+    conn.close().await.expect("close");
+    reopened.close().await;
 }
 
 /// The tables whose contents the at-rest scan reads: every table that holds registry data
