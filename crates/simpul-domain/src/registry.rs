@@ -242,7 +242,7 @@ impl InMemoryRegistry {
 
     fn apply_death(&mut self, e: &DeathRegistered) {
         self.leave(
-            &[e.nik.clone()],
+            std::slice::from_ref(&e.nik),
             Departure::Meninggal { date: e.date },
             e.new_head.as_ref(),
         );

@@ -285,13 +285,14 @@ impl RegistryTx for SqliteTx<'_> {
     }
 
     async fn last_document(&mut self, prefix: &str) -> Result<Option<String>, StoreError> {
-        // Numbers with one prefix sort by serial (zero-padded); `~` sorts after every
-        // character a number uses.
+        // Numbers with one prefix sort by serial once the longer (serial past 9999) come
+        // first; `~` sorts after every character a number uses.
         sqlx::query_scalar(
-            "SELECT MAX(number) FROM documents WHERE number > $1 AND number < $1 || '~'",
+            "SELECT number FROM documents WHERE number > $1 AND number < $1 || '~' \
+             ORDER BY length(number) DESC, number DESC LIMIT 1",
         )
         .bind(prefix)
-        .fetch_one(&mut *self.0)
+        .fetch_optional(&mut *self.0)
         .await
         .map_err(unavailable)
     }

@@ -202,7 +202,8 @@ async fn rebuild_if_outdated(pool: &SqlitePool, vault: &Vault) -> Result<(), Sto
         .map_err(unavailable)?;
     let replayed = simpul_store::write::rebuild(&mut append::SqliteTx(&mut tx), vault).await?;
     sqlx::query(
-        "INSERT INTO store_meta (key, value) VALUES ('read_models', $1)          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO store_meta (key, value) VALUES ('read_models', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
     .bind(READ_MODELS)
     .execute(&mut *tx)

@@ -632,13 +632,25 @@ pub async fn rotation_reseals_every_value(store: &impl Store, keys: &TestKeys) {
         .append(&families.iter().map(registered).collect::<Vec<_>>())
         .await
         .expect("append");
+    let draft = store
+        .lampid(crate::LampidCommand::Create {
+            kelurahan: code("35.77.01.1001"),
+            payload: crate::contract_lampid::birth_report(&families[0]),
+            actor: "operator-1".into(),
+            idempotency_key: None,
+            submit: false,
+        })
+        .await
+        .expect("draft")
+        .submission;
     keys.rotate("data-2");
     let mut steps = 0;
     let resealed = reseal_all(store, 2, |_, _| steps += 1)
         .await
         .expect("reseal");
-    // 9 residents, 3 families, 3 journal entries; batches of 2 take several steps.
-    assert_eq!(resealed, 9 + 3 + 3);
+    // 9 residents, 3 families, 4 journal entries, 1 submission; batches of 2 take several
+    // steps.
+    assert_eq!(resealed, 9 + 3 + 4 + 1);
     assert!(steps >= 8, "{steps} steps");
     keys.drop_old_data_keys();
     for family in &families {
@@ -653,6 +665,11 @@ pub async fn rotation_reseals_every_value(store: &impl Store, keys: &TestKeys) {
         assert_eq!(records.len(), 1);
     }
     let journal = store.journal_after(0, 10).await.expect("journal");
-    assert_eq!(journal.len(), 3);
+    assert_eq!(journal.len(), 4);
+    let reopened = store
+        .submission(draft.submission.tracking_code())
+        .await
+        .expect("read");
+    assert_eq!(reopened, Some(draft));
     assert_eq!(reseal_all(store, 100, |_, _| {}).await.expect("again"), 0);
 }

@@ -41,6 +41,16 @@ fn kelahiran(no_kk: &NoKk, mother: &Nik, born: NaiveDate, sex: Sex) -> LampidPay
     })
 }
 
+/// A birth into `family` (its second member is the mother), born yesterday.
+pub fn birth_report(family: &simpul_domain::Family) -> LampidPayload {
+    kelahiran(
+        &family.no_kk,
+        &family.members[1].nik,
+        simpul_domain::today() - chrono::Duration::days(1),
+        Sex::Perempuan,
+    )
+}
+
 async fn step(
     store: &impl Store,
     tracking_code: &TrackingCode,

@@ -81,14 +81,17 @@ pub enum SealedTable {
     Journal,
     /// Operators' TOTP secrets (rows without one are skipped).
     Accounts,
+    /// e-LAMPID submissions (the report and any rejection reason).
+    Submissions,
 }
 
 impl SealedTable {
-    pub const ALL: [SealedTable; 4] = [
+    pub const ALL: [SealedTable; 5] = [
         Self::Residents,
         Self::Families,
         Self::Journal,
         Self::Accounts,
+        Self::Submissions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -97,6 +100,7 @@ impl SealedTable {
             Self::Families => crate::rows::FAMILIES,
             Self::Journal => crate::rows::JOURNAL,
             Self::Accounts => crate::identity::ACCOUNTS,
+            Self::Submissions => crate::lampid::SUBMISSIONS,
         }
     }
 
@@ -108,6 +112,7 @@ impl SealedTable {
             Self::Families => "no_kk_index",
             Self::Journal => "sequence",
             Self::Accounts => "username",
+            Self::Submissions => "tracking_code",
         }
     }
 
@@ -117,6 +122,7 @@ impl SealedTable {
             Self::Residents | Self::Families => crate::rows::PII,
             Self::Journal => crate::rows::DATA,
             Self::Accounts => crate::identity::TOTP_SECRET,
+            Self::Submissions => crate::lampid::SEALED,
         }
     }
 
