@@ -13,7 +13,14 @@
 //!   CloudEvents `datacontenttype` is `application/json`, `source` is `/simpul/journal`.
 //!
 //! The ledger, the agency change feed and replication read this encoding; a reader gets the
-//! same events from [`crate::Store::journal_after`] opened.
+//! same events from [`crate::Store::journal_after`] opened, and each as a CloudEvents 1.0
+//! JSON event from [`crate::JournalEntry::to_cloudevent`] (with the `sequence` extension
+//! attribute carrying the total order).
+//!
+//! Event types (all `.v1`): `keluarga.terdaftar`, `kelahiran.tercatat`, `kematian.tercatat`,
+//! `pindah.tercatat`, `datang.tercatat` (registry changes, carrying the numbers
+//! registration issued) and `laporan.dibuat`, `laporan.diubah`, `laporan.langkah`
+//! (workflow steps), each prefixed `id.simpul.`.
 
 use simpul_domain::RegistryEvent;
 
@@ -65,6 +72,25 @@ mod tests {
     use super::*;
     use crate::contract::fixture_family;
     use crate::rows::open_journal_data;
+
+    #[test]
+    fn a_journal_entry_is_a_cloudevent() {
+        let entry = crate::JournalEntry {
+            sequence: 42,
+            event_type: "id.simpul.kelahiran.tercatat.v1".into(),
+            subject: "35.77.01.1001".into(),
+            recorded_at: chrono::DateTime::from_timestamp(1_764_640_000, 123_456_000)
+                .expect("time"),
+            data: serde_json::json!({"jenis": "kelahiran_tercatat", "data": {}}),
+        };
+        let event = entry.to_cloudevent();
+        assert_eq!(event["specversion"], "1.0");
+        assert_eq!(event["id"], "simpul:42");
+        assert_eq!(event["type"], "id.simpul.kelahiran.tercatat.v1");
+        assert_eq!(event["subject"], "35.77.01.1001");
+        assert_eq!(event["time"], "2025-12-02T01:46:40.123456Z");
+        assert_eq!(event["data"]["jenis"], "kelahiran_tercatat");
+    }
 
     #[test]
     fn a_registered_family_becomes_one_sealed_journal_row() {

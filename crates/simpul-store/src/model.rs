@@ -64,6 +64,25 @@ pub struct JournalEntry {
     pub data: serde_json::Value,
 }
 
+impl JournalEntry {
+    /// The entry as a CloudEvents 1.0 event in the JSON format (structured mode): what the
+    /// change feed, replication and the ledger hand to others. `id` is unique within the
+    /// `source` (`simpul:<sequence>`); `data` is the opened event.
+    pub fn to_cloudevent(&self) -> serde_json::Value {
+        serde_json::json!({
+            "specversion": "1.0",
+            "id": format!("simpul:{}", self.sequence),
+            "source": "/simpul/journal",
+            "type": self.event_type,
+            "subject": self.subject,
+            "time": self.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "datacontenttype": "application/json",
+            "sequence": self.sequence,
+            "data": self.data,
+        })
+    }
+}
+
 /// Sizes of the registry, for seeding decisions and health pages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RegistryCounts {
