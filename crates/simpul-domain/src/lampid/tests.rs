@@ -434,6 +434,11 @@ const KEPALA: FamilyRelationship = FamilyRelationship::KepalaKeluarga;
 #[case::from_outside_but_deceased(|d: &mut Datang, _: &mut LampidFacts| arrivals(d, &[(DECEASED, LAIN)]), "already_deceased", "anggota")]
 #[case::within_city_unknown(|d: &mut Datang, _: &mut LampidFacts| { within_city(d); arrivals(d, &[(STRANGER, LAIN)]) }, "resident_not_found", "anggota")]
 #[case::within_city_moved_away(|d: &mut Datang, _: &mut LampidFacts| { within_city(d); arrivals(d, &[(MOVED, LAIN)]) }, "already_moved", "anggota")]
+#[case::within_city_head_leaving_members(|d: &mut Datang, _: &mut LampidFacts| {
+    within_city(d);
+    arrivals(d, &[(FATHER, LAIN)]);
+    d.family = ArrivalFamily::GabungKk { no_kk: kk(OTHER_KK) };
+}, "head_leaves_members", "anggota")]
 #[case::within_city_already_member(|d: &mut Datang, _: &mut LampidFacts| { within_city(d); arrivals(d, &[(CHILD, LAIN)]) }, "already_in_family", "anggota")]
 #[case::second_head_joins(|d: &mut Datang, _: &mut LampidFacts| arrivals(d, &[(STRANGER, KEPALA)]), "head_count", "anggota")]
 #[case::new_card_without_head(|d: &mut Datang, _: &mut LampidFacts| d.family = ArrivalFamily::KkBaru { address: address(HERE) }, "head_count", "anggota")]
@@ -462,6 +467,11 @@ fn datang_rules(
 #[case::within_city_new_card(|d: &mut Datang, _: &mut LampidFacts| {
     within_city(d);
     arrivals(d, &[(ELSEWHERE, KEPALA), (NEIGHBOUR, LAIN)]);
+    d.family = ArrivalFamily::KkBaru { address: address(HERE) };
+})]
+#[case::whole_family_within_city(|d: &mut Datang, _: &mut LampidFacts| {
+    within_city(d);
+    arrivals(d, &[(FATHER, KEPALA), (MOTHER, LAIN), (CHILD, LAIN)]);
     d.family = ArrivalFamily::KkBaru { address: address(HERE) };
 })]
 fn datang_accepted(#[case] mutate: impl Fn(&mut Datang, &mut LampidFacts)) {

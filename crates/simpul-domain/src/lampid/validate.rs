@@ -167,6 +167,10 @@ pub enum LampidError {
     OriginInCity,
     #[error("nomor surat pindah hanya boleh huruf, angka, spasi dan . / -")]
     MalformedMoveLetter,
+    #[error(
+        "kepala keluarga masih memiliki anggota di KK asal; catat pindah dengan kepala baru dahulu"
+    )]
+    HeadLeavesMembers { index: usize },
     #[error("biodata wajib diisi bagi pendatang yang belum pernah terdaftar")]
     BiodataRequired { index: usize },
     #[error("tanggal lahir pada biodata tidak sesuai dengan NIK")]
@@ -204,6 +208,7 @@ impl LampidError {
             Self::NeighbourhoodOutOfRange { .. } => "neighbourhood_out_of_range",
             Self::OriginInCity => "origin_in_city",
             Self::MalformedMoveLetter => "malformed_move_letter",
+            Self::HeadLeavesMembers { .. } => "head_leaves_members",
             Self::BiodataRequired { .. } => "biodata_required",
             Self::BiodataDisagrees { .. } => "biodata_disagrees",
         }
@@ -234,6 +239,7 @@ impl LampidError {
             Self::FatherNotMale => "nik_ayah",
             Self::AlreadyResident { .. }
             | Self::AlreadyInFamily { .. }
+            | Self::HeadLeavesMembers { .. }
             | Self::HeadCount { .. } => "anggota",
             Self::BiodataRequired { .. } | Self::BiodataDisagrees { .. } => "anggota.biodata",
             Self::OriginInCity => "asal.kelurahan_asal",
@@ -251,6 +257,7 @@ impl LampidError {
             | Self::NotFamilyMember { index, .. } => *index,
             Self::AlreadyResident { index }
             | Self::AlreadyInFamily { index }
+            | Self::HeadLeavesMembers { index }
             | Self::BiodataRequired { index }
             | Self::BiodataDisagrees { index }
             | Self::DuplicateNik { index, .. } => Some(*index),
@@ -605,7 +612,18 @@ impl Datang {
                     }
                 },
                 (Origin::DalamKota, _) => {
-                    living_person(facts, &arrival.nik, FIELD, Some(index))?;
+                    let person = living_person(facts, &arrival.nik, FIELD, Some(index))?;
+                    // A head who leaves members behind would leave their card headless; a
+                    // move out with a new head comes first.
+                    let left_behind = facts.families.get(&person.no_kk).is_some_and(|f| {
+                        f.head() == Some(&arrival.nik)
+                            && f.members
+                                .iter()
+                                .any(|(m, _)| !self.arrivals.iter().any(|a| &a.nik == m))
+                    });
+                    if left_behind {
+                        return Err(LampidError::HeadLeavesMembers { index });
+                    }
                 }
             }
             if target.is_some_and(|f| f.has_member(&arrival.nik)) {
