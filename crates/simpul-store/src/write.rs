@@ -422,17 +422,19 @@ pub async fn run_lampid(
             submit,
         } => {
             let key = idempotency_key.map(|k| format!("{actor}:{k}"));
-            if let Some(key) = &key {
-                if let Some(row) = tx.submission_by_key(key).await? {
-                    let record = row.into_record(vault)?;
-                    if record.submission.payload() != &payload {
-                        return Err(StoreError::IdempotencyMismatch);
-                    }
-                    return Ok(LampidOutcome {
-                        submission: record,
-                        created: false,
-                    });
+            let earlier = match &key {
+                Some(key) => tx.submission_by_key(key).await?,
+                None => None,
+            };
+            if let Some(row) = earlier {
+                let record = row.into_record(vault)?;
+                if record.submission.payload() != &payload {
+                    return Err(StoreError::IdempotencyMismatch);
                 }
+                return Ok(LampidOutcome {
+                    submission: record,
+                    created: false,
+                });
             }
             if submit {
                 validate(tx, vault, &payload, &kelurahan, today).await?;
