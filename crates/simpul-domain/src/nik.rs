@@ -257,6 +257,11 @@ impl NoKk {
     pub fn district(&self) -> KodeWilayah {
         kecamatan_code(&self.0[0..6])
     }
+
+    /// The serial among cards issued by the kecamatan that day.
+    pub fn serial(&self) -> u16 {
+        self.0[12..16].parse().unwrap_or(0)
+    }
 }
 
 macro_rules! redacted_number_impls {

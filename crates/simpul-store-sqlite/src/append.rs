@@ -284,17 +284,34 @@ impl RegistryTx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn last_document(&mut self, prefix: &str) -> Result<Option<String>, StoreError> {
-        // Numbers with one prefix sort by serial once the longer (serial past 9999) come
-        // first; `~` sorts after every character a number uses.
-        sqlx::query_scalar(
-            "SELECT number FROM documents WHERE number > $1 AND number < $1 || '~' \
-             ORDER BY length(number) DESC, number DESC LIMIT 1",
+    async fn document_exists(&mut self, number: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM documents WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(unavailable)?;
+        Ok(found.is_some())
+    }
+
+    async fn serial_hint(&mut self, key: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT serial FROM serial_hints WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.0)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn set_serial_hint(&mut self, key: &str, serial: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO serial_hints (key, serial) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET serial = excluded.serial",
         )
-        .bind(prefix)
-        .fetch_optional(&mut *self.0)
+        .bind(key)
+        .bind(serial)
+        .execute(&mut *self.0)
         .await
-        .map_err(unavailable)
+        .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError> {
@@ -319,6 +336,7 @@ impl RegistryTx for SqliteTx<'_> {
             "counters",
             "submissions",
             "documents",
+            "serial_hints",
         ] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *self.0)

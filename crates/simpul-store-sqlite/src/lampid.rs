@@ -114,8 +114,11 @@ pub(crate) async fn counters(
     region: Option<&KodeWilayah>,
     dimension: Dimension,
 ) -> Result<Vec<CounterValue>, StoreError> {
+    // One JSON value for all rows: sqlx hands SQLite rows across threads one at a time,
+    // which cost more than the query for the thousands of age counters of a city.
     let mut sql = QueryBuilder::<Sqlite>::new(
-        "SELECT region, key, count FROM counters WHERE count <> 0 AND parent = ",
+        "SELECT json_group_array(json_array(region, key, count)) FROM (\
+         SELECT region, key, count FROM counters WHERE count <> 0 AND parent = ",
     );
     sql.push_bind(parent)
         .push(" AND dimension = ")
@@ -124,12 +127,14 @@ pub(crate) async fn counters(
         sql.push(" AND region = ")
             .push_bind(region.as_str().to_owned());
     }
-    sql.push(" ORDER BY region, key");
-    let rows: Vec<(String, String, i64)> = sql
-        .build_query_as()
-        .fetch_all(pool)
+    sql.push(" ORDER BY region, key)");
+    let packed: String = sql
+        .build_query_scalar()
+        .fetch_one(pool)
         .await
         .map_err(unavailable)?;
+    let rows: Vec<(String, String, i64)> = serde_json::from_str(&packed)
+        .map_err(|e| StoreError::Corrupt(format!("counters: {:?}", e.classify())))?;
     Ok(rows
         .into_iter()
         .map(|(region, key, count)| CounterValue { region, key, count })

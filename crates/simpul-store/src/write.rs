@@ -14,8 +14,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use simpul_domain::access::RoleKind;
 use simpul_domain::event::{Registration, SubmissionAmended, SubmissionCreated, SubmissionStep};
 use simpul_domain::lampid::{
-    LampidPayload, RegistrationError, Submission, TrackingCode, Transition, nik_candidates,
-    no_kk_candidates,
+    DocumentKind, LampidPayload, RegistrationError, Submission, TrackingCode, Transition,
+    nik_candidates, no_kk_candidates, serials_after,
 };
 use simpul_domain::registry::InMemoryRegistry;
 use simpul_domain::statistics::ancestry;
@@ -74,11 +74,15 @@ pub trait RegistryTx: Send {
     ) -> Result<Option<SubmissionRow>, StoreError>;
     /// Inserts or replaces the row.
     async fn put_submission(&mut self, row: &SubmissionRow) -> Result<(), StoreError>;
-    /// The greatest document number starting with `prefix`, if any.
-    async fn last_document(&mut self, prefix: &str) -> Result<Option<String>, StoreError>;
+    /// Whether a document with this number was issued.
+    async fn document_exists(&mut self, number: &str) -> Result<bool, StoreError>;
     async fn insert_document(&mut self, row: &DocumentRow) -> Result<(), StoreError>;
+    /// The last serial handed out under `key` (a blind index or a document prefix), if
+    /// recorded. Only a hint: allocation still checks the number is free.
+    async fn serial_hint(&mut self, key: &str) -> Result<Option<i64>, StoreError>;
+    async fn set_serial_hint(&mut self, key: &str, serial: i64) -> Result<(), StoreError>;
     /// Empties every read model (residents, families, name words, counters, submissions,
-    /// documents); the journal stays.
+    /// documents, serial hints); the journal stays.
     async fn clear_read_models(&mut self) -> Result<(), StoreError>;
 }
 
@@ -603,26 +607,37 @@ async fn next_document(
     kelurahan: &KodeWilayah,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
-    let kind = payload.document_kind();
     let kota = kelurahan
         .parent()
         .and_then(|k| k.parent())
         .ok_or_else(|| StoreError::Corrupt("kelurahan without city".into()))?;
     let date = (now + chrono::Duration::hours(7)).date_naive();
-    let prefix = kind.prefix(&kota, date);
-    let last = tx
-        .last_document(&prefix)
-        .await?
-        .and_then(|n| simpul_domain::lampid::DocumentKind::serial_of(&prefix, &n))
-        .unwrap_or(0);
-    Ok(simpul_domain::lampid::DocumentKind::number(
-        &prefix,
-        last + 1,
+    let prefix = payload.document_kind().prefix(&kota, date);
+    let key = format!("dokumen:{prefix}");
+    for serial in serials_after(hint(tx, &key).await?) {
+        let number = DocumentKind::number(&prefix, u32::from(serial));
+        if !tx.document_exists(&number).await? {
+            tx.set_serial_hint(&key, i64::from(serial)).await?;
+            return Ok(number);
+        }
+    }
+    Err(StoreError::Registration(
+        RegistrationError::NumbersExhausted,
     ))
 }
 
-/// The first free NIK (birth) or KK number (arrivals founding a family). Writers are
-/// serialised by the backend's transaction, so a number found free here stays free.
+/// The recorded hint for `key`, as a serial (0 when there is none).
+async fn hint(tx: &mut dyn RegistryTx, key: &str) -> Result<u16, StoreError> {
+    Ok(tx
+        .serial_hint(key)
+        .await?
+        .and_then(|h| u16::try_from(h).ok())
+        .unwrap_or(0))
+}
+
+/// The first free NIK (birth) or KK number (arrivals founding a family), starting after
+/// the last one handed out for the same kecamatan, date (and sex). Writers are serialised
+/// by the backend's transaction, so a number found free here stays free.
 async fn new_numbers(
     tx: &mut dyn RegistryTx,
     vault: &Vault,
@@ -636,16 +651,28 @@ async fn new_numbers(
     };
     match payload {
         LampidPayload::Kelahiran(k) => {
-            for nik in nik_candidates(&kecamatan, k.birth_date, k.sex) {
+            // The hint is keyed by the blind index of serial 1's NIK: the kecamatan, birth
+            // date and sex stay out of the table in clear.
+            let first = nik_candidates(&kecamatan, k.birth_date, k.sex, 0)
+                .next()
+                .ok_or_else(exhausted)?;
+            let key = format!("nik:{}", vault.nik_index(&first));
+            for nik in nik_candidates(&kecamatan, k.birth_date, k.sex, hint(tx, &key).await?) {
                 if tx.residents(&[vault.nik_index(&nik)]).await?.is_empty() {
+                    tx.set_serial_hint(&key, i64::from(nik.serial())).await?;
                     return Ok((Some(nik), None));
                 }
             }
             Err(exhausted())
         }
         _ => {
-            for no_kk in no_kk_candidates(&kecamatan, today) {
+            let first = no_kk_candidates(&kecamatan, today, 0)
+                .next()
+                .ok_or_else(exhausted)?;
+            let key = format!("kk:{}", vault.no_kk_index(&first));
+            for no_kk in no_kk_candidates(&kecamatan, today, hint(tx, &key).await?) {
                 if tx.families(&[vault.no_kk_index(&no_kk)]).await?.is_empty() {
+                    tx.set_serial_hint(&key, i64::from(no_kk.serial())).await?;
                     return Ok((None, Some(no_kk)));
                 }
             }

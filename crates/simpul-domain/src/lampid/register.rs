@@ -257,20 +257,57 @@ impl ArrivalBiodata {
     }
 }
 
+/// Serials 1 to 9999 in the order they are tried: those after `hint` (the last one given),
+/// then from 1, so a hint kept by the store makes the usual search one probe, and a missing
+/// or stale hint still finds every free serial.
+pub fn serials_after(hint: u16) -> impl Iterator<Item = u16> {
+    let hint = hint.min(9999);
+    (hint + 1..=9999).chain(1..=hint)
+}
+
 /// The NIKs a child born on `birth_date` in `kecamatan` may get, in the order they are
-/// tried: serials 0001 to 9999.
+/// tried (see [`serials_after`]).
 pub fn nik_candidates(
     kecamatan: &KodeWilayah,
     birth_date: NaiveDate,
     sex: Sex,
+    hint: u16,
 ) -> impl Iterator<Item = Nik> + '_ {
-    (1..=9999).filter_map(move |serial| Nik::compose(kecamatan, birth_date, sex, serial))
+    serials_after(hint).filter_map(move |serial| Nik::compose(kecamatan, birth_date, sex, serial))
 }
 
 /// The KK numbers a family founded in `kecamatan` on `date` may get, in order.
 pub fn no_kk_candidates(
     kecamatan: &KodeWilayah,
     date: NaiveDate,
+    hint: u16,
 ) -> impl Iterator<Item = NoKk> + '_ {
-    (1..=9999).filter_map(move |serial| NoKk::compose(kecamatan, date, serial))
+    serials_after(hint).filter_map(move |serial| NoKk::compose(kecamatan, date, serial))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_start_after_the_hint_and_wrap() {
+        let order: Vec<u16> = serials_after(9997).take(4).collect();
+        assert_eq!(order, [9998, 9999, 1, 2]);
+        assert_eq!(serials_after(0).next(), Some(1));
+        assert_eq!(serials_after(0).count(), 9999);
+        assert_eq!(serials_after(500).count(), 9999);
+        assert_eq!(serials_after(60000).next(), Some(1));
+    }
+
+    #[test]
+    fn document_numbers_carry_city_kind_date_and_serial() {
+        let kota = KodeWilayah::parse("35.77").unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let prefix = DocumentKind::AktaKelahiran.prefix(&kota, date);
+        assert_eq!(prefix, "3577-LU-02122026-");
+        let number = DocumentKind::number(&prefix, 12);
+        assert_eq!(number, "3577-LU-02122026-0012");
+        assert_eq!(DocumentKind::serial_of(&prefix, &number), Some(12));
+        assert_eq!(DocumentKind::serial_of("3577-KM-", &number), None);
+    }
 }
