@@ -97,31 +97,53 @@ pub async fn append(
     if events.is_empty() {
         return Ok(receipt(1, 0));
     }
-    apply(tx, vault, events, today).await?;
+    journal(tx, vault, events, today, None)
+        .await
+        .map(|(r, _)| r)
+}
+
+/// Applies and journals `events`; `loaded` is a slice already holding what they name (it
+/// saves reading it again). Returns the receipt and the submissions the events changed.
+async fn journal(
+    tx: &mut dyn RegistryTx,
+    vault: &Vault,
+    events: &[RegistryEvent],
+    today: NaiveDate,
+    loaded: Option<InMemoryRegistry>,
+) -> Result<(AppendReceipt, BTreeMap<String, SubmissionRecord>), StoreError> {
+    let submissions = apply(tx, vault, events, today, loaded).await?;
     let first = tx.last_sequence().await? + 1;
     let rows = journal_rows(first, events, vault)?;
     tx.insert_journal(&rows, crate::now()).await?;
-    Ok(receipt(first as u64, events.len()))
+    Ok((receipt(first as u64, events.len()), submissions))
 }
 
 /// Applies `events` to the read models without journaling them (an append's second half,
-/// and a rebuild's replay).
+/// and a rebuild's replay), on `loaded` or on a slice read for them. Returns the
+/// submissions they changed.
 async fn apply(
     tx: &mut dyn RegistryTx,
     vault: &Vault,
     events: &[RegistryEvent],
     today: NaiveDate,
-) -> Result<(), StoreError> {
-    let mut registry = InMemoryRegistry::default();
-    let niks: Vec<&Nik> = events
-        .iter()
-        .flat_map(RegistryEvent::referenced_niks)
-        .collect();
-    let kks: Vec<&NoKk> = events
-        .iter()
-        .flat_map(RegistryEvent::referenced_families)
-        .collect();
-    load(tx, vault, &niks, &kks, &mut registry).await?;
+    loaded: Option<InMemoryRegistry>,
+) -> Result<BTreeMap<String, SubmissionRecord>, StoreError> {
+    let mut registry = match loaded {
+        Some(registry) => registry,
+        None => {
+            let mut registry = InMemoryRegistry::default();
+            let niks: Vec<&Nik> = events
+                .iter()
+                .flat_map(RegistryEvent::referenced_niks)
+                .collect();
+            let kks: Vec<&NoKk> = events
+                .iter()
+                .flat_map(RegistryEvent::referenced_families)
+                .collect();
+            load(tx, vault, &niks, &kks, &mut registry).await?;
+            registry
+        }
+    };
     let mut submissions = SubmissionCache::default();
     for (index, event) in events.iter().enumerate() {
         registry
@@ -395,7 +417,12 @@ impl SubmissionCache {
         Ok(())
     }
 
-    async fn write(self, tx: &mut dyn RegistryTx, vault: &Vault) -> Result<(), StoreError> {
+    /// Writes the changed submissions and issued documents; returns the submissions.
+    async fn write(
+        self,
+        tx: &mut dyn RegistryTx,
+        vault: &Vault,
+    ) -> Result<BTreeMap<String, SubmissionRecord>, StoreError> {
         for (record, key) in self.rows.values() {
             tx.put_submission(&SubmissionRow::from_record(record, key.clone(), vault)?)
                 .await?;
@@ -403,7 +430,11 @@ impl SubmissionCache {
         for document in &self.documents {
             tx.insert_document(document).await?;
         }
-        Ok(())
+        Ok(self
+            .rows
+            .into_iter()
+            .map(|(code, (record, _))| (code, record))
+            .collect())
     }
 }
 
@@ -417,6 +448,8 @@ pub async fn run_lampid(
 ) -> Result<LampidOutcome, StoreError> {
     let now = crate::now();
     let today = simpul_domain::today();
+    // The slice validation read, reused by a registration's event (it names the same people).
+    let mut loaded = None;
     let (code, events) = match command {
         LampidCommand::Create {
             kelurahan,
@@ -524,6 +557,7 @@ pub async fn run_lampid(
                         .registration_event(&registry, registration, nik, no_kk)
                         .map_err(StoreError::Registration)?;
                     events.push(event);
+                    loaded = Some(registry);
                 }
                 _ => {
                     validate(tx, vault, payload, &kelurahan, today).await?;
@@ -532,13 +566,12 @@ pub async fn run_lampid(
             (tracking_code, events)
         }
     };
-    append(tx, vault, &events, today).await?;
-    let row = tx
-        .submission(code.as_str())
-        .await?
+    let (_, mut submissions) = journal(tx, vault, &events, today, loaded).await?;
+    let submission = submissions
+        .remove(code.as_str())
         .ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
     Ok(LampidOutcome {
-        submission: row.into_record(vault)?,
+        submission,
         created: true,
     })
 }
@@ -709,7 +742,7 @@ pub async fn rebuild(tx: &mut dyn RegistryTx, vault: &Vault) -> Result<u64, Stor
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        apply(tx, vault, &events, today)
+        apply(tx, vault, &events, today, None)
             .await
             .map_err(|e| match e {
                 StoreError::Rejected { index, violation } => StoreError::Corrupt(format!(
