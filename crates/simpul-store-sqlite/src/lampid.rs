@@ -9,6 +9,17 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 use crate::unavailable;
 
+/// A queue line as selected: code, kelurahan, kind, state, version, state since, submitted.
+type QueueRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
 pub(crate) async fn queue(
     pool: &SqlitePool,
     query: &QueueQuery,
@@ -27,15 +38,7 @@ pub(crate) async fn queue(
     }
     sql.push(" ORDER BY state_since, tracking_code LIMIT ")
         .push_bind(i64::from(query.limit));
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        i64,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    )> = sql
+    let rows: Vec<QueueRow> = sql
         .build_query_as()
         .fetch_all(pool)
         .await

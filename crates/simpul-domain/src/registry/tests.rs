@@ -47,7 +47,7 @@ fn person(
         sex,
         birth_place: "Madiun".into(),
         birth_date: birth,
-        religion: if serial % 2 == 0 {
+        religion: if serial.is_multiple_of(2) {
             Religion::Islam
         } else {
             Religion::Kristen
