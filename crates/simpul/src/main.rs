@@ -11,9 +11,11 @@
 //! - [`seed`]: region master data and the synthetic population, streamed into the store.
 //! - [`commands`]: `serve`, `demo`, `nik`, `keys`, `admin`.
 //! - [`bench`]: the HTTP load generator behind `simpul bench`.
+//! - [`bench_lampid`]: e-LAMPID throughput and statistics latency behind `simpul bench-lampid`.
 //! - [`telemetry`]: log set-up.
 
 mod bench;
+mod bench_lampid;
 mod commands;
 mod demo_accounts;
 mod keys;
@@ -65,6 +67,8 @@ enum Command {
     Rebuild,
     /// Measure NIK verification over HTTP against a running hub.
     Bench(bench::BenchArgs),
+    /// Measure e-LAMPID throughput and statistics latency against the configured store.
+    BenchLampid(bench_lampid::Args),
     /// Print the default configuration file.
     DefaultConfig,
 }
@@ -115,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => commands::serve::run(settings).await?,
         Command::Demo(args) => commands::demo::run(settings, args).await?,
         Command::Bench(args) => bench::run(args).await?,
+        Command::BenchLampid(args) => bench_lampid::run(settings, args).await?,
         Command::Keys { command } => commands::keys::run(settings, command).await?,
         Command::Admin { command } => commands::admin::run(settings, command).await?,
         Command::Rebuild => commands::rebuild::run(settings).await?,
