@@ -29,9 +29,9 @@ mod closed;
 mod http;
 mod load;
 mod open;
-mod report;
+pub(crate) mod report;
 mod sample;
-mod stats;
+pub(crate) mod stats;
 mod target;
 
 use std::path::PathBuf;

@@ -63,7 +63,7 @@ impl Machine {
 }
 
 /// The value of the first `key: value` line of a `/proc` file.
-fn proc_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn proc_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines().find_map(|line| {
         let (k, v) = line.split_once(':')?;
         (k.trim() == key).then(|| v.trim())

@@ -135,7 +135,7 @@ const USER_HZ: f64 = 100.0;
 
 /// CPU time used so far by process `pid` (this process when `None`), from
 /// `/proc/<pid>/stat`; `None` off Linux or when the process is gone.
-fn cpu_time(pid: Option<u32>) -> Option<f64> {
+pub(crate) fn cpu_time(pid: Option<u32>) -> Option<f64> {
     let path = match pid {
         Some(pid) => format!("/proc/{pid}/stat"),
         None => "/proc/self/stat".to_owned(),

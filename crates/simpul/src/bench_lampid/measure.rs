@@ -88,52 +88,11 @@ impl LatencySummary {
     }
 }
 
-/// Minimum, median and maximum of one figure over several rounds.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct Spread {
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-}
+// One spread and one CPU-time reader for every benchmark: `simpul bench`'s.
+pub use crate::bench::stats::Spread;
 
-impl Spread {
-    /// The spread of `values`; `None` when there are none. NaN values are ignored.
-    pub fn of(values: &[f64]) -> Option<Self> {
-        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-        sorted.sort_by(f64::total_cmp);
-        let (first, last) = (sorted.first()?, sorted.last()?);
-        let mid = sorted.len() / 2;
-        let median = if sorted.len().is_multiple_of(2) {
-            (sorted[mid - 1] + sorted[mid]) / 2.0
-        } else {
-            sorted[mid]
-        };
-        Some(Self {
-            min: *first,
-            median,
-            max: *last,
-        })
-    }
-}
-
-/// Kernel clock ticks per second in `/proc/<pid>/stat` (`USER_HZ`, fixed at 100 in the
-/// Linux user-space ABI).
-const USER_HZ: f64 = 100.0;
-
-/// `utime + stime` in seconds from the text of a `stat` file. The command name (field 2)
-/// may contain spaces and parentheses, so fields are counted after the last `)`.
-fn cpu_seconds(stat: &str) -> Option<f64> {
-    let after = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after.split_whitespace();
-    // After the name: state is field 3; utime and stime are fields 14 and 15.
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) as f64 / USER_HZ)
-}
-
-/// This process's CPU time so far; `None` off Linux.
 fn own_cpu_time() -> Option<f64> {
-    cpu_seconds(&std::fs::read_to_string("/proc/self/stat").ok()?)
+    crate::bench::stats::cpu_time(None)
 }
 
 /// CPU time of this process over an interval. Store and load generator share the
@@ -216,18 +175,6 @@ mod tests {
     }
 
     #[test]
-    fn spread_takes_the_true_median() {
-        let odd = Spread::of(&[3.0, 1.0, 2.0]).map(|s| (s.min, s.median, s.max));
-        assert_eq!(odd, Some((1.0, 2.0, 3.0)));
-        assert_eq!(
-            Spread::of(&[4.0, 1.0, 3.0, 2.0]).map(|s| s.median),
-            Some(2.5)
-        );
-        assert!(Spread::of(&[]).is_none());
-        assert!(Spread::of(&[f64::NAN]).is_none());
-    }
-
-    #[test]
     fn window_measures_only_after_the_warmup() {
         let w = Window::starting_now(Duration::from_secs(2), Duration::from_secs(5));
         assert!(!w.measures(w.start));
@@ -235,13 +182,6 @@ mod tests {
         assert!(w.measures(w.start + Duration::from_secs(6)));
         assert!(!w.measures(w.end));
         assert!((w.measured_secs() - 5.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn reads_cpu_time_from_stat_text() {
-        let stat = "4242 (simpul (x) y) S 1 2 3 4 5 6 7 8 9 10 250 50 0 0 20 0 1 0";
-        assert_eq!(cpu_seconds(stat), Some(3.0));
-        assert_eq!(cpu_seconds("garbage"), None);
     }
 
     #[test]

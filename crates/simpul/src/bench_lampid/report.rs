@@ -9,6 +9,7 @@ use simpul_store::RegistryCounts;
 use super::births::{ClosedRun, Workload};
 use super::measure::Spread;
 use super::statistics::{Answer, MAX_LOAD, OpenRun, Query};
+use crate::bench::report::proc_field;
 
 /// Target of issue 4: births taken end to end, per second.
 pub const THROUGHPUT_TARGET: f64 = 2_000.0;
@@ -58,14 +59,6 @@ impl Machine {
             command: command.unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" ")),
         }
     }
-}
-
-/// The value of the first `key: value` line of a `/proc` file.
-fn proc_field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.lines().find_map(|line| {
-        let (k, v) = line.split_once(':')?;
-        (k.trim() == key).then(|| v.trim())
-    })
 }
 
 /// The commit of the current directory's checkout (read-only), marked when tracked files
