@@ -96,12 +96,7 @@ pub async fn create(
     state
         .authorize(&caller, Action::SubmitLampid, Resource::Region(&kelurahan))
         .await?;
-    let named: Vec<Nik> = request
-        .laporan
-        .referenced_niks()
-        .into_iter()
-        .cloned()
-        .collect();
+    let people = named(&request.laporan);
     let outcome = state
         .store
         .lampid(LampidCommand::Create {
@@ -112,7 +107,7 @@ pub async fn create(
             submit: request.ajukan,
         })
         .await?;
-    log_read(&state, &caller, Action::SubmitLampid, &named).await?;
+    log_read(&state, &caller, Action::SubmitLampid, &people).await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -130,22 +125,9 @@ pub async fn show(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Json<SubmissionRecord>, ApiError> {
-    let record = load(&state, &code).await?;
-    state
-        .authorize(
-            &caller,
-            Action::ReadLampid,
-            Resource::Region(record.submission.kelurahan()),
-        )
-        .await?;
-    let named: Vec<Nik> = record
-        .submission
-        .payload()
-        .referenced_niks()
-        .into_iter()
-        .cloned()
-        .collect();
-    log_read(&state, &caller, Action::ReadLampid, &named).await?;
+    let record = load_authorized(&state, &caller, &code, Action::ReadLampid).await?;
+    let people = named(record.submission.payload());
+    log_read(&state, &caller, Action::ReadLampid, &people).await?;
     Ok(Json(record))
 }
 
@@ -159,20 +141,8 @@ pub async fn amend(
     Path(code): Path<String>,
     Json(request): Json<AmendRequest>,
 ) -> Result<Json<SubmissionRecord>, ApiError> {
-    let current = load(&state, &code).await?;
-    state
-        .authorize(
-            &caller,
-            Action::SubmitLampid,
-            Resource::Region(current.submission.kelurahan()),
-        )
-        .await?;
-    let named: Vec<Nik> = request
-        .laporan
-        .referenced_niks()
-        .into_iter()
-        .cloned()
-        .collect();
+    let current = load_authorized(&state, &caller, &code, Action::SubmitLampid).await?;
+    let people = named(&request.laporan);
     let outcome = state
         .store
         .lampid(LampidCommand::Amend {
@@ -183,7 +153,7 @@ pub async fn amend(
             role: caller.actor.role.kind(),
         })
         .await?;
-    log_read(&state, &caller, Action::SubmitLampid, &named).await?;
+    log_read(&state, &caller, Action::SubmitLampid, &people).await?;
     Ok(Json(outcome.submission))
 }
 
@@ -197,15 +167,8 @@ pub async fn step(
     Path(code): Path<String>,
     Json(request): Json<StepRequest>,
 ) -> Result<Json<SubmissionRecord>, ApiError> {
-    let current = load(&state, &code).await?;
     let action = request.langkah.action();
-    state
-        .authorize(
-            &caller,
-            action,
-            Resource::Region(current.submission.kelurahan()),
-        )
-        .await?;
+    let current = load_authorized(&state, &caller, &code, action).await?;
     let outcome = state
         .store
         .lampid(LampidCommand::Step {
@@ -216,15 +179,8 @@ pub async fn step(
             role: caller.actor.role.kind(),
         })
         .await?;
-    let named: Vec<Nik> = outcome
-        .submission
-        .submission
-        .payload()
-        .referenced_niks()
-        .into_iter()
-        .cloned()
-        .collect();
-    log_read(&state, &caller, action, &named).await?;
+    let people = named(outcome.submission.submission.payload());
+    log_read(&state, &caller, action, &people).await?;
     Ok(Json(outcome.submission))
 }
 
@@ -369,6 +325,29 @@ async fn load(state: &AppState, code: &str) -> Result<SubmissionRecord, ApiError
         )
         .field("kode")
     })
+}
+
+/// The submission, once the gate lets `caller` take `action` in its kelurahan.
+async fn load_authorized(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    action: Action,
+) -> Result<SubmissionRecord, ApiError> {
+    let record = load(state, code).await?;
+    state
+        .authorize(
+            caller,
+            action,
+            Resource::Region(record.submission.kelurahan()),
+        )
+        .await?;
+    Ok(record)
+}
+
+/// The people a report names, as the access log records them.
+fn named(payload: &LampidPayload) -> Vec<Nik> {
+    payload.referenced_niks().into_iter().cloned().collect()
 }
 
 async fn log_read(
