@@ -79,11 +79,6 @@ impl InMemoryRegistry {
         self.residents.insert(resident.nik.clone(), resident);
     }
 
-    /// Whether a card for this KK number is loaded (or was created here).
-    pub fn has_family(&self, no_kk: &NoKk) -> bool {
-        self.families.contains_key(no_kk)
-    }
-
     /// Checks and applies one event; a refused event changes nothing.
     pub fn apply(&mut self, event: &RegistryEvent, today: NaiveDate) -> Result<(), RuleViolation> {
         let counted: Vec<Nik> = match event {
@@ -542,10 +537,6 @@ impl InMemoryRegistry {
     /// Events applied (refused ones not counted).
     pub fn applied(&self) -> u64 {
         self.applied
-    }
-
-    pub fn resident_count(&self) -> usize {
-        self.residents.len()
     }
 
     /// The counters as counted from the records themselves (living residents by the
