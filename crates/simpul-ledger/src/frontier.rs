@@ -135,7 +135,7 @@ impl Frontier {
 }
 
 /// The nodes of the peaks of a tree of `size` leaves, largest first.
-pub(crate) fn peak_nodes(size: u64) -> impl Iterator<Item = NodeId> {
+pub fn peak_nodes(size: u64) -> impl Iterator<Item = NodeId> {
     (0..64u8).rev().filter_map(move |level| {
         if (size >> level) & 1 == 0 {
             return None;

@@ -276,7 +276,7 @@ impl fmt::Debug for NoteSigner {
 
 /// A key ID in a key string: exactly 8 lowercase hex digits
 /// ([signed-note, Conventions](https://c2sp.org/signed-note#conventions-used-in-this-document)).
-fn parse_key_id(text: &str) -> Result<u32, KeyError> {
+pub(crate) fn parse_key_id(text: &str) -> Result<u32, KeyError> {
     if text.len() != 8 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(KeyError::Malformed);
     }

@@ -10,7 +10,9 @@
 //!   vectors;
 //! - checkpoints: [C2SP tlog-checkpoint](https://c2sp.org/tlog-checkpoint) inside a
 //!   [C2SP signed note](https://c2sp.org/signed-note) with Ed25519 signatures, tested
-//!   against the spec's and Go's `sumdb/note` known answers.
+//!   against the spec's and Go's `sumdb/note` known answers;
+//! - witness cosignatures: [C2SP tlog-cosignature](https://c2sp.org/tlog-cosignature)
+//!   `cosignature/v1` (Ed25519), tested against a checkpoint cosigned by a public witness.
 //!
 //! ```
 //! use simpul_ledger::*;
@@ -51,6 +53,9 @@
 //!   ID rule [`ed25519_key_id`].
 //! - [`note`]: signed notes: [`Note`], [`sign_note`], [`open_note`].
 //! - [`checkpoint`]: [`Checkpoint`], [`sign_checkpoint`], [`verify_checkpoint`].
+//! - [`cosignature`]: witness cosignatures: [`CosignatureSigner`],
+//!   [`CosignatureVerifier`] (type `0x04` vkeys), the key ID rule [`cosignature_key_id`],
+//!   [`cosign_checkpoint`], [`verify_cosignature`], [`verify_cosignatures`].
 //!
 //! # What a store keeps
 //!
@@ -63,11 +68,12 @@
 //! # Errors
 //!
 //! Each step has its own error enum ([`VerifyError`], [`ProofError`], [`NoteError`],
-//! [`CheckpointError`], [`KeyError`], [`FrontierError`]) because their callers act on
-//! different things: a failed proof is evidence against the log, a missing node is a
-//! store problem, a bad key string is a configuration mistake.
+//! [`CheckpointError`], [`CosignatureError`], [`KeyError`], [`FrontierError`]) because
+//! their callers act on different things: a failed proof is evidence against the log, a
+//! missing node is a store problem, a bad key string is a configuration mistake.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod frontier;
 pub mod hash;
 pub mod key;
@@ -77,7 +83,12 @@ pub mod reader;
 pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, sign_checkpoint, verify_checkpoint};
-pub use frontier::{Frontier, FrontierError};
+pub use cosignature::{
+    ALG_COSIGNATURE_V1, CosignatureError, CosignatureSigner, CosignatureVerifier,
+    MAX_COSIGNATURE_TIMESTAMP, VerifiedCosignature, cosign_checkpoint, cosignature_key_id,
+    verify_cosignature, verify_cosignatures,
+};
+pub use frontier::{Frontier, FrontierError, peak_nodes};
 pub use hash::{HASH_LEN, Hash, HashParseError, empty_root, leaf_hash, node_hash};
 pub use key::{ALG_ED25519, KeyError, KeyName, NoteSigner, NoteVerifier, ed25519_key_id};
 pub use note::{

@@ -1,5 +1,7 @@
 //! C2SP signed notes ([c2sp.org/signed-note](https://c2sp.org/signed-note)), with Ed25519
-//! signatures (signature type `0x01`) only.
+//! signatures (signature type `0x01`) only. Lines of other types, such as witness
+//! cosignatures (type `0x04`, checked by [`crate::cosignature`]), are carried and, by
+//! [`open_note`], ignored as signatures from unknown keys.
 //!
 //! A note is UTF-8 text ending in a newline, a blank line, then one signature line per
 //! key: `— <key name> base64(key ID || signature)`. Verifiers are configured with *vkeys*,
@@ -44,6 +46,13 @@ impl NoteSignature {
         raw.extend_from_slice(&self.key_id.to_be_bytes());
         raw.extend_from_slice(&self.signature);
         format!("{SIG_PREFIX}{} {}", self.name, Base64::encode_string(&raw))
+    }
+
+    /// Parses one signature line without its newline, such as a cosignature line a
+    /// witness returns ([c2sp.org/tlog-witness](https://c2sp.org/tlog-witness)). Checks
+    /// the shape only; nothing is verified.
+    pub fn from_line(line: &str) -> Result<Self, NoteError> {
+        Self::parse_line(line).ok_or(NoteError::MalformedSignature { line: 1 })
     }
 
     fn parse_line(line: &str) -> Option<Self> {
@@ -168,12 +177,24 @@ impl Note {
         &self.signatures
     }
 
-    /// Adds `signer`'s signature, replacing an earlier one by the same name and key ID
-    /// (how a witness adds its cosignature to a checkpoint it fetched).
+    /// Adds `signer`'s signature, replacing an earlier one by the same name and key ID.
+    /// (A witness cosignature is made by [`crate::cosignature::cosign_checkpoint`] and
+    /// added with [`Note::add_signature`].)
     pub fn sign(&mut self, signer: &NoteSigner) -> Result<(), NoteError> {
         let signature = signer.sign(&self.text)?;
+        self.add_signature(signature)
+    }
+
+    /// Adds a signature made elsewhere, such as a witness's cosignature, replacing an
+    /// earlier one by the same name and key ID. Nothing is verified: the reader of the
+    /// note verifies. Refused if the note would exceed [`MAX_SIGNATURES`], since
+    /// [`Note::parse`] would then refuse the result.
+    pub fn add_signature(&mut self, signature: NoteSignature) -> Result<(), NoteError> {
         self.signatures
             .retain(|s| (&s.name, s.key_id) != (&signature.name, signature.key_id));
+        if self.signatures.len() == MAX_SIGNATURES {
+            return Err(NoteError::TooManySignatures);
+        }
         self.signatures.push(signature);
         Ok(())
     }

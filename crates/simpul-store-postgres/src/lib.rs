@@ -20,12 +20,14 @@
 //! - [`identity`]: accounts (TOTP secret sealed), sessions, clients, revoked tokens,
 //!   agreements.
 //! - [`audit`]: the access log (gap-free sequence under its own advisory lock) and alerts.
+//! - [`ledger`]: the ledger's leaves, nodes, checkpoints and cosignatures.
 //! - [`rows`]: reading rows into the shared row shapes.
 
 mod append;
 mod audit;
 mod identity;
 mod lampid;
+mod ledger;
 mod reseal;
 mod rows;
 

@@ -857,3 +857,31 @@ async fn rotation_reseals_totp_secrets_and_skips_accounts_without_one() {
         .expect("exists");
     assert!(plain.totp_secret.is_none());
 }
+
+/// Every tamper case, each on a fresh sealed database changed with plain SQL through a
+/// connection of its own (not through the store).
+#[tokio::test]
+async fn tampering_with_the_tables_is_caught_by_verification() {
+    use simpul_store::contract::{sealed_fixture, tamper_cases, tampering_is_caught};
+    for case in tamper_cases() {
+        let keys = TestKeys::new();
+        let Some(fresh) = fresh(keys.vault()).await else {
+            return;
+        };
+        let log_key = sealed_fixture(&*fresh).await;
+        simpul_store::ledger_verify::verify_store(&*fresh, &log_key)
+            .await
+            .unwrap_or_else(|e| panic!("{}: untouched store fails: {e}", case.name));
+        let mut raw = PgConnection::connect(&fresh.db.url())
+            .await
+            .expect("raw connection");
+        for statement in case.statements {
+            sqlx::query(statement)
+                .execute(&mut raw)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {statement}: {e}", case.name));
+        }
+        raw.close().await.expect("close");
+        tampering_is_caught(&*fresh, &log_key, &case).await;
+    }
+}

@@ -15,11 +15,13 @@
 //! - [`identity`]: accounts (TOTP secret sealed), sessions, clients, revoked tokens,
 //!   agreements.
 //! - [`audit`]: the access log with its per-resident index, and alerts.
+//! - [`ledger`]: the ledger's leaves, nodes, checkpoints and cosignatures.
 
 mod append;
 mod audit;
 mod identity;
 mod lampid;
+mod ledger;
 mod reseal;
 mod rows;
 

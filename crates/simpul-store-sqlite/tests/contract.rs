@@ -193,3 +193,29 @@ async fn the_wal_is_checkpointed_in_the_background() {
     );
     store.close().await;
 }
+
+/// Every tamper case, each on a fresh sealed database changed through its own connection
+/// to the file (not through the store), as an attacker with the file would.
+#[tokio::test]
+async fn tampering_with_the_file_is_caught_by_verification() {
+    use simpul_store::contract::{sealed_fixture, tamper_cases, tampering_is_caught};
+    for case in tamper_cases() {
+        let keys = TestKeys::new();
+        let fresh = fresh(keys.vault()).await.expect("store");
+        let log_key = sealed_fixture(&*fresh).await;
+        simpul_store::ledger_verify::verify_store(&*fresh, &log_key)
+            .await
+            .unwrap_or_else(|e| panic!("{}: untouched store fails: {e}", case.name));
+        let url = format!("sqlite://{}", fresh._dir.path().join("simpul.db").display());
+        let mut raw = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+            .await
+            .expect("raw connection");
+        for statement in case.statements {
+            sqlx::query(statement)
+                .execute(&mut raw)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {statement}: {e}", case.name));
+        }
+        tampering_is_caught(&*fresh, &log_key, &case).await;
+    }
+}

@@ -21,6 +21,7 @@ use crate::{KeySource, ResidentQuery, Store, StoreError, Vault, VaultKeys, resea
 
 pub use crate::contract_identity::*;
 pub use crate::contract_lampid::*;
+pub use crate::contract_ledger::*;
 
 /// Key rings for a contract run, held as key-file texts so a check can rotate the data
 /// key the way an operator does: add a new active key, reseal, drop the old one.
@@ -151,6 +152,10 @@ macro_rules! contract_suite {
             a_birth_goes_through_three_levels,
             the_workflow_refuses_what_it_must,
             random_histories_match_the_model_and_rebuild,
+            the_ledger_seals_both_sources_and_verifies,
+            a_second_sealer_conflicts_then_catches_up,
+            rotating_the_data_key_keeps_the_ledger_valid,
+            a_forged_or_foreign_checkpoint_is_refused,
         );
     };
 }

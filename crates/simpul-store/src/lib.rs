@@ -14,6 +14,9 @@
 //! - [`lampid`]: submissions, queues, service levels and counters as stored.
 //! - [`identity`]: accounts, sessions, machine clients, revoked tokens, agreements.
 //! - [`audit`]: the access log (`simpul.access.v1`) and suspicious-access alerts.
+//! - [`ledger`]: the tamper-evident ledger's tables and leaf encoding; [`ledger_seal`]
+//!   appends the journal and the access log to it and signs checkpoints; [`ledger_verify`]
+//!   recomputes and checks all of it offline.
 //! - [`rows`]: plain row shapes shared by the backends, sealed and blinded.
 //! - [`vault`]: the keys personal data is sealed and indexed with.
 //! - [`contract`]: the contract test suite, written once, run by every backend.
@@ -22,10 +25,14 @@ pub mod audit;
 pub mod contract;
 mod contract_identity;
 mod contract_lampid;
+mod contract_ledger;
 pub mod decide;
 pub mod error;
 pub mod identity;
 pub mod lampid;
+pub mod ledger;
+pub mod ledger_seal;
+pub mod ledger_verify;
 pub mod model;
 pub mod rows;
 pub mod vault;
@@ -47,6 +54,9 @@ pub use lampid::{
     CounterValue, LampidCommand, LampidOutcome, PendingCount, QueueItem, QueueQuery, ServiceSample,
     SubmissionRecord,
 };
+pub use ledger::{
+    CheckpointRecord, CosignatureRecord, LeafKind, LeafRecord, LedgerCounts, LedgerStore, LedgerTip,
+};
 pub use model::*;
 pub use vault::{KeySource, Vault, VaultKeys};
 
@@ -55,7 +65,7 @@ pub use vault::{KeySource, Vault, VaultKeys};
 /// Every finder returns `Ok(None)` only when the row does not exist; an unreachable or
 /// failing database is always an `Err`, so an outage is never shown as "not found".
 #[async_trait]
-pub trait Store: IdentityStore + AuditStore + Send + Sync + 'static {
+pub trait Store: IdentityStore + AuditStore + LedgerStore + Send + Sync + 'static {
     /// Cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> Result<(), StoreError>;
 
