@@ -21,6 +21,7 @@ pub mod auth;
 pub mod coalesce;
 pub mod extract;
 pub mod handlers;
+pub mod ledger;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -8,7 +8,9 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::ProblemCode;
 
 use crate::auth::{oauth, session};
-use crate::handlers::{admin, keluarga, lampid, ops, penduduk, statistik, verifikasi, wilayah};
+use crate::handlers::{
+    admin, keluarga, lampid, ledger, ops, penduduk, statistik, verifikasi, wilayah,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +34,8 @@ use crate::handlers::{admin, keluarga, lampid, ops, penduduk, statistik, verifik
         admin::accounts, admin::create_account, admin::clients, admin::create_client,
         admin::revoke_client, admin::agreements, admin::put_agreement, admin::alerts,
         admin::acknowledge, admin::access_log,
+        ledger::key, ledger::checkpoint, ledger::inclusion, ledger::consistency, ledger::cosign,
+        ledger::entries, ledger::access_history,
         ops::healthz, ops::readyz, ops::metrics,
     ),
     components(schemas(crate::problem::Problem, crate::problem::ProblemCode)),
@@ -46,6 +50,7 @@ use crate::handlers::{admin, keluarga, lampid, ops, penduduk, statistik, verifik
         (name = "oauth", description = "Token akses untuk sistem instansi (client credentials)"),
         (name = "admin", description = "Akun, klien, perjanjian, peringatan"),
         (name = "audit", description = "Log akses data pribadi"),
+        (name = "ledger", description = "Ledger tahan-rusak (transparency log RFC 9162): checkpoint bertanda tangan, bukti, saksi"),
         (name = "operasi", description = "Kesehatan dan metrik"),
     )
 )]

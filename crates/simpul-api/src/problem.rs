@@ -98,6 +98,12 @@ pub enum ProblemCode {
     InvalidTrackingCode,
     /// The `Idempotency-Key` was already used, by this caller, for a different report.
     IdempotencyKeyReused,
+    /// The ledger has no checkpoint of this size (or none yet).
+    CheckpointNotFound,
+    /// A cosignature from a key the hub does not list among its witnesses.
+    UnknownWitness,
+    /// A cosignature line that is malformed or does not verify for the checkpoint named.
+    InvalidCosignature,
 }
 
 impl ProblemCode {
@@ -143,6 +149,9 @@ impl ProblemCode {
         Self::SubmissionNotFound,
         Self::InvalidTrackingCode,
         Self::IdempotencyKeyReused,
+        Self::CheckpointNotFound,
+        Self::UnknownWitness,
+        Self::InvalidCosignature,
     ];
 
     /// The HTTP status every response with this code carries.
@@ -179,6 +188,9 @@ impl ProblemCode {
             InvalidTransition | VersionConflict => StatusCode::CONFLICT,
             SubmissionNotFound => StatusCode::NOT_FOUND,
             InvalidTrackingCode => StatusCode::BAD_REQUEST,
+            CheckpointNotFound => StatusCode::NOT_FOUND,
+            UnknownWitness => StatusCode::FORBIDDEN,
+            InvalidCosignature => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -226,6 +238,9 @@ impl ProblemCode {
             SubmissionNotFound => "Laporan tidak ditemukan",
             InvalidTrackingCode => "Kode lacak tidak valid",
             IdempotencyKeyReused => "Kunci idempotensi sudah dipakai",
+            CheckpointNotFound => "Checkpoint ledger tidak ditemukan",
+            UnknownWitness => "Saksi tidak dikenal",
+            InvalidCosignature => "Tanda tangan saksi tidak sah",
         }
     }
 
@@ -273,6 +288,9 @@ impl ProblemCode {
             SubmissionNotFound => "submission_not_found",
             InvalidTrackingCode => "invalid_tracking_code",
             IdempotencyKeyReused => "idempotency_key_reused",
+            CheckpointNotFound => "checkpoint_not_found",
+            UnknownWitness => "unknown_witness",
+            InvalidCosignature => "invalid_cosignature",
         }
     }
 

@@ -10,7 +10,9 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{oauth, session};
-use crate::handlers::{admin, keluarga, lampid, ops, penduduk, statistik, verifikasi, wilayah};
+use crate::handlers::{
+    admin, keluarga, lampid, ledger, ops, penduduk, statistik, verifikasi, wilayah,
+};
 use crate::openapi::ApiDoc;
 use crate::problem::{ApiError, ProblemCode};
 use crate::state::AppState;
@@ -76,6 +78,13 @@ pub fn router(state: AppState) -> Router {
             post(admin::acknowledge),
         )
         .route("/api/v1/audit/akses", get(admin::access_log))
+        .route("/api/v1/ledger/key", get(ledger::key))
+        .route("/api/v1/ledger/checkpoint", get(ledger::checkpoint))
+        .route("/api/v1/ledger/proof/inclusion", get(ledger::inclusion))
+        .route("/api/v1/ledger/proof/consistency", get(ledger::consistency))
+        .route("/api/v1/ledger/cosignature", post(ledger::cosign))
+        .route("/api/v1/ledger/entri", get(ledger::entries))
+        .route("/api/v1/ledger/akses", get(ledger::access_history))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -64,6 +64,8 @@ pub struct AppState {
     pub access_log: AccessLogWriter,
     /// Bearer tokens recently verified.
     pub tokens: Arc<crate::auth::TokenCache>,
+    /// The ledger's origin, public key and accepted witnesses.
+    pub ledger: Arc<crate::ledger::LedgerConfig>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
         security: Security,
         watch: simpul_watch::Watch,
         limits: Limits,
+        ledger: crate::ledger::LedgerConfig,
     ) -> Self {
         Self {
             verification_reads: VerificationReads::start(store.clone()),
@@ -85,6 +88,7 @@ impl AppState {
             gate: Arc::new(GateState::new(watch)),
             quotas: Arc::new(Quotas::default()),
             tokens: Arc::default(),
+            ledger: Arc::new(ledger),
         }
     }
 }

@@ -365,6 +365,10 @@ pub enum Action {
     ReadAccessLog,
     /// Read the tamper-evident ledger.
     ReadLedger,
+    /// `GET /api/v1/ledger/akses?nik=…`: who read one resident's data, when and why. The
+    /// resident's right to know (UU 27/2022): asked for at the counter by the resident in
+    /// person, identity checked, or by an auditor.
+    ReadAccessHistory,
     /// Create, change, lock or remove user accounts and their roles.
     ManageUsers,
     /// Register, change or revoke agency machine clients and their secrets.
@@ -379,7 +383,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order of the policy table.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::ReadRegions,
         Self::ReadStatistics,
         Self::ReadResident,
@@ -394,6 +398,7 @@ impl Action {
         Self::RejectLampid,
         Self::ReadAccessLog,
         Self::ReadLedger,
+        Self::ReadAccessHistory,
         Self::ManageUsers,
         Self::ManageClients,
         Self::ManageKeys,
@@ -418,6 +423,7 @@ impl Action {
             Self::RejectLampid => "reject_lampid",
             Self::ReadAccessLog => "read_access_log",
             Self::ReadLedger => "read_ledger",
+            Self::ReadAccessHistory => "read_access_history",
             Self::ManageUsers => "manage_users",
             Self::ManageClients => "manage_clients",
             Self::ManageKeys => "manage_keys",
@@ -447,6 +453,7 @@ impl Action {
                 | VerifyLampid
                 | RegisterLampid
                 | RejectLampid
+                | ReadAccessHistory
         )
     }
 }
@@ -644,6 +651,8 @@ fn rule(role: RoleKind, action: Action) -> Rule {
         // Registration is the third pair of eyes: Dukcapil neither submits nor verifies.
         (Registrar, SubmitLampid | VerifyLampid) => Never(SeparationOfDuties),
 
+        // Staff at a counter answer a resident's request for their own access history.
+        (Operator | Supervisor | Registrar, ReadAccessHistory) => InJurisdiction,
         // Registry staff serve residents; running and auditing the hub is not their job.
         (
             Operator | Supervisor | Registrar,
@@ -660,7 +669,7 @@ fn rule(role: RoleKind, action: Action) -> Rule {
         (AgencyAnalyst, _) => Never(RoleLacksAction),
 
         // The auditor reads the trail and the alerts across the hub...
-        (Auditor, ReadAccessLog | ReadLedger | ReadAlerts) => Anywhere,
+        (Auditor, ReadAccessLog | ReadLedger | ReadAccessHistory | ReadAlerts) => Anywhere,
         // ...sees no personal data, and changes nothing it audits.
         (Auditor, _) => Never(SeparationOfDuties),
 

@@ -156,6 +156,7 @@ macro_rules! contract_suite {
             a_second_sealer_conflicts_then_catches_up,
             rotating_the_data_key_keeps_the_ledger_valid,
             a_forged_or_foreign_checkpoint_is_refused,
+            an_exported_bundle_verifies_with_the_key_alone,
         );
     };
 }

@@ -225,6 +225,59 @@ pub async fn a_forged_or_foreign_checkpoint_is_refused(store: &impl Store, _keys
     );
 }
 
+pub async fn an_exported_bundle_verifies_with_the_key_alone(store: &impl Store, _keys: &TestKeys) {
+    use crate::ledger_bundle::{BundleFault, export_bundle, verify_bundle};
+    let log_key = sealed_fixture(store).await;
+    let bundle = export_bundle(store, 2, 9).await.expect("export");
+    assert_eq!(bundle.entries.len(), 7);
+    // Through JSON, as an auditor receives it.
+    let text = serde_json::to_string(&bundle).expect("json");
+    let bundle: crate::ledger_bundle::Bundle = serde_json::from_str(&text).expect("parse");
+    let report = verify_bundle(&bundle, &log_key).expect("verifies");
+    assert_eq!((report.tree_size, report.entries), (12, 7));
+    assert!(report.access_entries >= 3, "{report:?}");
+    assert!(
+        !text.contains("Kepala"),
+        "a bundle holds no journal event (names)"
+    );
+
+    let other = NoteSigner::from_seed(KeyName::new(TEST_ORIGIN).expect("name"), &[8; 32]);
+    assert!(matches!(
+        verify_bundle(&bundle, &other.verifier()),
+        Err(BundleFault::Checkpoint(_))
+    ));
+    let mut changed = bundle.clone();
+    let access = changed
+        .entries
+        .iter_mut()
+        .find(|e| e.akses.is_some())
+        .expect("an access entry");
+    access.akses = access
+        .akses
+        .as_ref()
+        .map(|a| a.replace("pelayanan", "lainnya"));
+    assert!(matches!(
+        verify_bundle(&changed, &log_key),
+        Err(BundleFault::AccessMismatch { .. })
+    ));
+    let mut changed = bundle.clone();
+    changed.entries[3].entry = changed.entries[4].entry.clone();
+    assert!(matches!(
+        verify_bundle(&changed, &log_key),
+        Err(BundleFault::Inclusion { position: 3, .. })
+    ));
+    let mut changed = bundle.clone();
+    changed.entries.swap(0, 1);
+    assert!(matches!(
+        verify_bundle(&changed, &log_key),
+        Err(BundleFault::Inclusion { position: 0, .. })
+    ));
+    assert!(
+        export_bundle(store, 5, 13).await.is_err(),
+        "beyond the checkpoint"
+    );
+}
+
 /// One way of tampering with a sealed store: SQL both dialects accept, run directly on the
 /// database, and what verification must then report.
 pub struct TamperCase {

@@ -16,7 +16,8 @@
 //! - [`audit`]: the access log (`simpul.access.v1`) and suspicious-access alerts.
 //! - [`ledger`]: the tamper-evident ledger's tables and leaf encoding; [`ledger_seal`]
 //!   appends the journal and the access log to it and signs checkpoints; [`ledger_verify`]
-//!   recomputes and checks all of it offline.
+//!   recomputes and checks all of it offline; [`ledger_bundle`] exports a range with proofs
+//!   for auditors.
 //! - [`rows`]: plain row shapes shared by the backends, sealed and blinded.
 //! - [`vault`]: the keys personal data is sealed and indexed with.
 //! - [`contract`]: the contract test suite, written once, run by every backend.
@@ -31,6 +32,7 @@ pub mod error;
 pub mod identity;
 pub mod lampid;
 pub mod ledger;
+pub mod ledger_bundle;
 pub mod ledger_seal;
 pub mod ledger_verify;
 pub mod model;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use simpul_crypto::{BlindIndexKey, BlindKeyRing, DataKey, DataKeyRing, KeyId, KeyRing};
+use simpul_ledger::{CosignatureVerifier, KeyName, NoteSigner};
 use simpul_store::{KeySource, Vault, VaultKeys};
 
 use crate::settings::{KeySettings, Settings};
@@ -196,6 +197,61 @@ pub fn token_signer(settings: &Settings) -> anyhow::Result<simpul_identity::Acce
     );
     AccessTokenSigner::parse(&text)
         .with_context(|| format!("kunci token di {} tidak valid", path.display()))
+}
+
+/// The ledger's signing key, from its file; with `generate`, a new one is written when the
+/// file is missing. The key is named after `ledger.origin`, as C2SP checkpoints require.
+pub fn ledger_signer(settings: &Settings, generate: bool) -> anyhow::Result<NoteSigner> {
+    let path = settings.ledger_key_file();
+    let origin = &settings.ledger.origin;
+    if !path.exists() {
+        if !generate {
+            anyhow::bail!("kunci ledger {} tidak ada", path.display());
+        }
+        let name = KeyName::new(origin.clone())
+            .with_context(|| format!("ledger.origin {origin:?} bukan nama kunci yang sah"))?;
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        rand::RngCore::fill_bytes(&mut rand::rng(), seed.as_mut());
+        let signer = NoteSigner::from_seed(name, &seed);
+        write_private_file(&path, &format!("{}\n", signer.to_skey().as_str()))?;
+        println!("Kunci ledger dibuat: {}", path.display());
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path)
+            .with_context(|| format!("membaca kunci ledger {}", path.display()))?,
+    );
+    let signer = NoteSigner::from_skey(text.trim())
+        .with_context(|| format!("kunci ledger di {} tidak valid", path.display()))?;
+    if signer.name().as_str() != origin {
+        anyhow::bail!(
+            "kunci ledger {} bernama {}, tetapi ledger.origin adalah {origin}: nama log tidak \
+             boleh berubah",
+            path.display(),
+            signer.name()
+        );
+    }
+    Ok(signer)
+}
+
+/// The ledger's identity as the API publishes it: origin, public key, accepted witnesses.
+pub fn ledger_config(
+    settings: &Settings,
+    signer: &NoteSigner,
+) -> anyhow::Result<simpul_api::ledger::LedgerConfig> {
+    let witnesses = settings
+        .ledger
+        .witnesses
+        .iter()
+        .map(|vkey| {
+            CosignatureVerifier::from_vkey(vkey)
+                .with_context(|| format!("ledger.witnesses: {vkey:?} bukan kunci saksi yang sah"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(simpul_api::ledger::LedgerConfig {
+        origin: settings.ledger.origin.clone(),
+        log_key: signer.verifier(),
+        witnesses,
+    })
 }
 
 /// Re-reads the token signing keys every [`RELOAD_EVERY`] when their file changed, so a

@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::keys::KeysCommand,
     },
+    /// The tamper-evident ledger: public key, offline verification, export, witness.
+    Ledger {
+        #[command(subcommand)]
+        command: commands::ledger::LedgerCommand,
+    },
     /// Recreate residents, families, statistics and submissions from the journal alone.
     Rebuild,
     /// Measure NIK verification over HTTP against a running hub.
@@ -123,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys { command } => commands::keys::run(settings, command).await?,
         Command::Admin { command } => commands::admin::run(settings, command).await?,
         Command::Rebuild => commands::rebuild::run(settings).await?,
+        Command::Ledger { command } => return commands::ledger::run(settings, command).await,
         Command::Nik { .. } | Command::DefaultConfig => {}
     }
     Ok(ExitCode::SUCCESS)

@@ -40,6 +40,33 @@ pub struct Settings {
     pub watch: simpul_watch::Thresholds,
     /// e-LAMPID service levels.
     pub lampid: LampidSettings,
+    /// The tamper-evident ledger: its name, key and witnesses.
+    pub ledger: LedgerSettings,
+}
+
+/// The tamper-evident ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerSettings {
+    /// The log's name: the first line of every checkpoint and the name of its key. Set it
+    /// once, before the first start (for example `simpul.madiunkota.go.id/ledger`): a new
+    /// name is a new log to every witness and auditor.
+    pub origin: String,
+    /// The log's signing key file; empty means `<data_dir>/keys/ledger.key`.
+    pub key_file: PathBuf,
+    /// Witness public keys (vkeys, as `simpul ledger witness-key` prints them) whose
+    /// cosignatures the hub accepts and publishes.
+    pub witnesses: Vec<String>,
+}
+
+impl Default for LedgerSettings {
+    fn default() -> Self {
+        Self {
+            origin: "simpul.local/ledger".into(),
+            key_file: PathBuf::new(),
+            witnesses: Vec::new(),
+        }
+    }
 }
 
 /// e-LAMPID service levels.
@@ -159,6 +186,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             watch: simpul_watch::Thresholds::default(),
             lampid: LampidSettings::default(),
+            ledger: LedgerSettings::default(),
         }
     }
 }
@@ -235,6 +263,11 @@ impl Settings {
     /// The blind-index key file in use when no inline ring is set.
     pub fn blind_keys_file(&self) -> PathBuf {
         self.key_file(&self.keys.blind_file, "blind.keys")
+    }
+
+    /// The ledger's signing key file.
+    pub fn ledger_key_file(&self) -> PathBuf {
+        self.key_file(&self.ledger.key_file, "ledger.key")
     }
 
     /// The access-token signing key file.

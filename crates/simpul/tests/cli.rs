@@ -86,6 +86,11 @@ fn registry_reader(data_dir: &std::path::Path) -> (String, String) {
 
 impl Hub {
     fn start(data_dir: &std::path::Path, residents: u32) -> Self {
+        Self::start_with(data_dir, residents, &[])
+    }
+
+    /// Starts with extra environment variables (a configuration file, say).
+    fn start_with(data_dir: &std::path::Path, residents: u32, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BINARY)
             .arg("serve")
             .env_clear()
@@ -94,6 +99,7 @@ impl Hub {
             .env("SIMPUL_LISTEN", "127.0.0.1:0")
             .env("SIMPUL_DEMO__RESIDENTS", residents.to_string())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -483,4 +489,127 @@ fn a_database_without_its_keys_is_refused_with_a_clear_error() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("blind key"), "{stderr}");
+}
+
+/// Runs the binary with `args` on `data_dir`, returning (success, stdout, stderr).
+fn simpul_outcome(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SIMPUL_DATA_DIR", data_dir)
+        .output()
+        .expect("run simpul");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_ledger_is_witnessed_verified_offline_and_tampering_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let witness_key = dir.path().join("witness.key");
+    let witness_key = witness_key.to_str().expect("path");
+    let witness_vkey = simpul(
+        &data,
+        &[
+            "ledger",
+            "witness-key",
+            "--name",
+            "witness.test/w1",
+            "--out",
+            witness_key,
+        ],
+    )
+    .trim()
+    .to_owned();
+    let config = dir.path().join("simpul.toml");
+    std::fs::write(
+        &config,
+        format!("[ledger]\nwitnesses = [\"{witness_vkey}\"]\n"),
+    )
+    .expect("config");
+    let hub = Hub::start_with(
+        &data,
+        300,
+        &[("SIMPUL_CONFIG", config.to_str().expect("path"))],
+    );
+    let (status, log_vkey) = hub.get("/api/v1/ledger/key");
+    assert_eq!(status, 200);
+    let log_vkey = log_vkey.trim().to_owned();
+    assert_eq!(simpul(&data, &["ledger", "key"]).trim(), log_vkey);
+    // An anonymous refusal is logged, so the access log has an entry to seal.
+    assert_eq!(hub.get("/api/v1/audit/akses").0, 401);
+    assert!(
+        eventually(|| hub.get("/api/v1/ledger/checkpoint").0 == 200),
+        "a checkpoint within seconds"
+    );
+
+    let state = dir.path().join("witness.json");
+    let log = format!("http://{}", hub.address);
+    let witness = [
+        "ledger",
+        "witness",
+        "--log",
+        &log,
+        "--log-key",
+        &log_vkey,
+        "--state",
+        state.to_str().expect("path"),
+        "--key",
+        witness_key,
+    ];
+    let (ok, out, err) = simpul_outcome(&data, &witness);
+    assert!(ok, "witness: {out}{err}");
+    let (_, note) = hub.get("/api/v1/ledger/checkpoint");
+    assert!(note.contains("\u{2014} witness.test/w1 "), "{note}");
+    assert!(hub.terminate().success());
+
+    let report = simpul(&data, &["ledger", "verify", "--key", &log_vkey]);
+    assert!(report.contains("Ledger utuh"), "{report}");
+    let bundle = dir.path().join("bundle.json");
+    let bundle = bundle.to_str().expect("path");
+    simpul(
+        &data,
+        &[
+            "ledger", "export", "--from", "0", "--to", "10", "--out", bundle,
+        ],
+    );
+    let checked = simpul(
+        &data,
+        &["ledger", "verify", "--bundle", bundle, "--key", &log_vkey],
+    );
+    assert!(checked.contains("Bundel sah: 10 entri"), "{checked}");
+
+    // Change the access-log entry in the file behind the hub's back.
+    let url = format!("sqlite://{}", data.join("simpul.db").display());
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            use sqlx::Connection;
+            let mut raw = sqlx::SqliteConnection::connect(&url).await.expect("open");
+            sqlx::query("UPDATE access_log SET outcome = 'allowed' WHERE sequence = 1")
+                .execute(&mut raw)
+                .await
+                .expect("tamper");
+        });
+    let (ok, _, err) = simpul_outcome(&data, &["ledger", "verify", "--key", &log_vkey]);
+    assert!(!ok, "a changed entry must fail verification");
+    assert!(err.contains("akses row 1 does not match"), "{err}");
+    // The witness's log key is not the hub's: a bundle checked with it fails.
+    let (ok, _, err) = simpul_outcome(
+        &data,
+        &[
+            "ledger",
+            "verify",
+            "--bundle",
+            bundle,
+            "--key",
+            &witness_vkey,
+        ],
+    );
+    assert!(!ok && err.contains("bukan kunci publik ledger"), "{err}");
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod keluarga;
 pub mod lampid;
+pub mod ledger;
 pub mod ops;
 pub mod penduduk;
 pub mod statistik;

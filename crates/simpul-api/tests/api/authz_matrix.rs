@@ -481,6 +481,26 @@ fn rows(f: &Fixtures, i: usize) -> Vec<Row> {
             "read_access_log",
             [ANON, LACKS, LACKS, LACKS, LACKS, LACKS, OK, SEPARATE],
         ),
+        row(
+            Method::GET,
+            "/api/v1/ledger/entri",
+            "/api/v1/ledger/entri".into(),
+            None,
+            "read_ledger",
+            [ANON, LACKS, LACKS, LACKS, LACKS, LACKS, OK, SEPARATE],
+        ),
+        // A resident's own access history, asked for at the counter or by an auditor.
+        personal(
+            row(
+                Method::GET,
+                "/api/v1/ledger/akses",
+                format!("/api/v1/ledger/akses?nik={}", f.families[0][0]),
+                None,
+                "read_access_history",
+                [ANON, OK, OUTSIDE, OUTSIDE, OK, LACKS, OK, SEPARATE],
+            ),
+            |f, _| vec![f.families[0][0].clone()],
+        ),
     ]
 }
 
@@ -660,8 +680,12 @@ async fn every_protected_route_answers_each_caller_as_the_policy_says() {
 }
 
 /// Routes that need no caller at all.
-const PUBLIC: [(&str, &str); 7] = [
+const PUBLIC: [(&str, &str); 11] = [
     ("GET", "/api/v1/lacak/{kode}"),
+    ("GET", "/api/v1/ledger/key"),
+    ("GET", "/api/v1/ledger/checkpoint"),
+    ("GET", "/api/v1/ledger/proof/inclusion"),
+    ("GET", "/api/v1/ledger/proof/consistency"),
     ("GET", "/api/v1/wilayah"),
     ("GET", "/api/v1/wilayah/{kode}"),
     ("GET", "/api/v1/wilayah/{kode}/anak"),
@@ -671,8 +695,10 @@ const PUBLIC: [(&str, &str); 7] = [
 ];
 
 /// Routes that authenticate on their own terms: sign-in (password, pending session) and
-/// OAuth (client credentials), and the public keys.
-const OWN_AUTHENTICATION: [(&str, &str); 7] = [
+/// OAuth (client credentials), the public keys, and witnesses (whose cosignatures are
+/// accepted only from configured witness keys, and only when they verify).
+const OWN_AUTHENTICATION: [(&str, &str); 8] = [
+    ("POST", "/api/v1/ledger/cosignature"),
     ("POST", "/api/v1/sesi"),
     ("DELETE", "/api/v1/sesi"),
     ("POST", "/api/v1/sesi/totp/daftar"),

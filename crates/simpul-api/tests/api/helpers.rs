@@ -36,6 +36,14 @@ pub fn test_security() -> Security {
     security
 }
 
+/// The witness the test hub accepts cosignatures from.
+pub fn test_witness() -> simpul_ledger::CosignatureSigner {
+    simpul_ledger::CosignatureSigner::from_seed(
+        simpul_ledger::KeyName::new("witness.test/w1").expect("name"),
+        &[9; 32],
+    )
+}
+
 /// The problem+json media type every error answer carries.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -57,6 +65,8 @@ pub struct TestApp {
     /// Budi Santoso (35.77.01.1001), Budi Hartono and Slamet Santoso (both 35.77.02.1006);
     /// each with a wife, Siti Aminah, and a daughter, Dewi Lestari.
     pub families: Vec<Family>,
+    /// Seals the ledger when a test asks ([`TestApp::seal`]), as the hub's task does.
+    pub sealer: tokio::sync::Mutex<simpul_store::ledger_seal::Sealer>,
     // Dropped last: deletes the database with its -wal and -shm files.
     _dir: tempfile::TempDir,
 }
@@ -121,6 +131,11 @@ impl TestApp {
             test_security(),
             simpul_watch::Watch::new(simpul_watch::Thresholds::default()).expect("thresholds"),
             limits,
+            simpul_api::ledger::LedgerConfig {
+                origin: simpul_store::contract::TEST_ORIGIN.to_owned(),
+                log_key: simpul_store::contract::test_log_key().verifier(),
+                witnesses: vec![test_witness().verifier()],
+            },
         );
         let router = router(state.clone());
         let mut app = Self {
@@ -132,12 +147,32 @@ impl TestApp {
                 csrf: String::new(),
             },
             families,
+            sealer: tokio::sync::Mutex::new(simpul_store::ledger_seal::Sealer::new(
+                simpul_store::contract::TEST_ORIGIN,
+                simpul_store::contract::test_log_key(),
+            )),
             _dir: dir,
         };
         app.caller = app
             .signed_in("registrar.kota", "registrar", Some("35.77"))
             .await;
         app
+    }
+
+    /// Seals everything pending into the ledger and signs a checkpoint; returns the leaves
+    /// added.
+    pub async fn seal(&self) -> u64 {
+        let mut sealer = self.sealer.lock().await;
+        let mut total = 0;
+        loop {
+            let added = simpul_api::ledger::seal_round(self.store.as_ref(), &mut sealer)
+                .await
+                .expect("seal");
+            if added == 0 {
+                return total;
+            }
+            total += added;
+        }
     }
 
     /// An enrolled account of `role` (scoped to `scope`) with a fully signed-in session,

@@ -8,6 +8,7 @@ mod authz_matrix;
 mod bad_input;
 mod keluarga;
 mod lampid;
+mod ledger;
 mod oauth;
 mod ops;
 mod penduduk;

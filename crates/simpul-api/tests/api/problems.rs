@@ -60,6 +60,7 @@ async fn every_client_code_is_produced_by_some_request() {
     answers.extend(authentication_problems(&app).await);
     answers.extend(administration_problems(&app).await);
     answers.extend(crate::lampid::refusals(&app).await.0);
+    answers.extend(crate::ledger::refusals(&TestApp::spawn().await).await);
 
     let mut produced = BTreeSet::new();
     for answer in &answers {

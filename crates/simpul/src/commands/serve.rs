@@ -2,7 +2,9 @@
 //! and serve the API until SIGTERM or Ctrl-C.
 
 use anyhow::Context;
+use simpul_api::ledger::SealerTask;
 use simpul_api::{AppState, Limits, Security};
+use simpul_store::ledger_seal::Sealer;
 
 use crate::settings::Settings;
 use crate::{demo_accounts, keys, seed, store};
@@ -15,6 +17,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     store::check_scheme(&settings.database_url())?;
     let vault = keys::vault(&settings, true)?;
+    let ledger_signer = keys::ledger_signer(&settings, true)?;
+    let ledger = keys::ledger_config(&settings, &ledger_signer)?;
     let store = store::open(&settings.database_url(), vault.clone()).await?;
     tokio::spawn(keys::follow(vault.clone()));
     let security = security(&settings)?;
@@ -50,7 +54,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         service_target_minutes: settings.lampid.target_minutes.max(1),
         ..Limits::default()
     };
-    let state = AppState::new(store, vault, security, watch, limits);
+    let sealer = SealerTask::start(
+        store.clone(),
+        Sealer::new(settings.ledger.origin.clone(), ledger_signer),
+        simpul_api::ledger::SEAL_EVERY,
+    );
+    let state = AppState::new(store, vault, security, watch, limits, ledger);
     tokio::spawn(keys::follow_signer(
         state.security.clone(),
         settings.token_keys_file(),
@@ -59,6 +68,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     println!("simpul siap di http://{address}/ (dokumentasi API: http://{address}/docs/)");
     tracing::info!(%address, "serving");
     simpul_api::serve(listener, router, shutdown_signal()).await?;
+    // Seal what the last requests logged before the store closes.
+    sealer.stop().await;
     tracing::info!("stopped");
     Ok(())
 }
