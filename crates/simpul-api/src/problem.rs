@@ -527,7 +527,7 @@ mod tests {
         assert_eq!(names.len(), ProblemCode::ALL.len());
         assert_eq!(titles.len(), ProblemCode::ALL.len());
         // The exhaustive match in `as_str` has one arm per variant; `ALL` must list each.
-        assert_eq!(ProblemCode::ALL.len(), 40);
+        assert_eq!(ProblemCode::ALL.len(), 43);
         for code in ProblemCode::ALL {
             let status = code.status();
             assert!(

@@ -263,7 +263,8 @@ fn migration_schema(dir: &str) -> Schema {
                     }
                     schema.tables.insert(name.to_owned(), columns);
                 }
-                ["CREATE", "INDEX", name, "ON", table, ..] => {
+                ["CREATE", "INDEX", name, "ON", table, ..]
+                | ["CREATE", "UNIQUE", "INDEX", name, "ON", table, ..] => {
                     schema
                         .indexes
                         .insert((*name).to_owned(), table.trim_end_matches('(').to_owned());

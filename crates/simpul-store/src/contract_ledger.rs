@@ -261,7 +261,9 @@ pub async fn an_exported_bundle_verifies_with_the_key_alone(store: &impl Store, 
         Err(BundleFault::AccessMismatch { .. })
     ));
     let mut changed = bundle.clone();
+    // Another leaf's entry (and record) at this index.
     changed.entries[3].entry = changed.entries[4].entry.clone();
+    changed.entries[3].akses = changed.entries[4].akses.clone();
     assert!(matches!(
         verify_bundle(&changed, &log_key),
         Err(BundleFault::Inclusion { position: 3, .. })
@@ -270,7 +272,13 @@ pub async fn an_exported_bundle_verifies_with_the_key_alone(store: &impl Store, 
     changed.entries.swap(0, 1);
     assert!(matches!(
         verify_bundle(&changed, &log_key),
-        Err(BundleFault::Inclusion { position: 0, .. })
+        Err(BundleFault::NotARange { position: 1, .. })
+    ));
+    let mut changed = bundle.clone();
+    changed.entries.remove(2);
+    assert!(matches!(
+        verify_bundle(&changed, &log_key),
+        Err(BundleFault::NotARange { position: 2, .. })
     ));
     assert!(
         export_bundle(store, 5, 13).await.is_err(),

@@ -148,6 +148,14 @@ pub enum BundleFault {
     Format(String),
     #[error("the checkpoint does not verify with the log key: {0}")]
     Checkpoint(String),
+    #[error(
+        "entry {position} is leaf {leaf} where the range needs leaf {expected}: entries removed, added or reordered"
+    )]
+    NotARange {
+        position: usize,
+        leaf: u64,
+        expected: u64,
+    },
     #[error("entry {position} (leaf {leaf}): the entry line is malformed")]
     Entry { position: usize, leaf: u64 },
     #[error("entry {position} (leaf {leaf}): the access record does not match the leaf's digest")]
@@ -160,7 +168,8 @@ pub enum BundleFault {
     },
 }
 
-/// Verifies a bundle with nothing but the log's public key.
+/// Verifies a bundle with nothing but the log's public key: a contiguous range of leaves,
+/// each in the checkpoint's tree.
 pub fn verify_bundle(bundle: &Bundle, log_key: &NoteVerifier) -> Result<BundleReport, BundleFault> {
     if bundle.format != BUNDLE_FORMAT {
         return Err(BundleFault::Format(bundle.format.clone()));
@@ -168,8 +177,17 @@ pub fn verify_bundle(bundle: &Bundle, log_key: &NoteVerifier) -> Result<BundleRe
     let checkpoint = verify_checkpoint(&bundle.checkpoint, std::slice::from_ref(log_key))
         .map_err(|e| BundleFault::Checkpoint(e.to_string()))?;
     let mut access_entries = 0;
+    let first = bundle.entries.first().map_or(0, |e| e.leaf_index);
     for (position, item) in bundle.entries.iter().enumerate() {
         let leaf = item.leaf_index;
+        let expected = first.saturating_add(position as u64);
+        if leaf != expected {
+            return Err(BundleFault::NotARange {
+                position,
+                leaf,
+                expected,
+            });
+        }
         let record = LeafRecord::parse_entry(leaf, &item.entry)
             .ok_or(BundleFault::Entry { position, leaf })?;
         if let Some(canonical) = &item.akses {

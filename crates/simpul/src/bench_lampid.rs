@@ -40,6 +40,8 @@ use self::report::{Latency, Machine, Report, Throughput, redact_url};
 use self::statistics::{Queries, Query, StatusQuo};
 use crate::settings::Settings;
 use crate::{keys, store};
+use simpul_api::ledger::SealerTask;
+use simpul_store::ledger_seal::Sealer;
 
 /// Seed of the workers' choices (birth dates, sexes); fixed so runs are alike.
 const SEED: u64 = 0x6c61_6d70_6964_0001;
@@ -184,7 +186,7 @@ pub async fn run(settings: Settings, args: Args) -> anyhow::Result<()> {
         None
     } else {
         let data_dir = sqlite_dir(&url).unwrap_or(&settings.data_dir);
-        Some(measure_throughput(&store, &region, &args, data_dir).await?)
+        Some(measure_throughput(&store, &region, &args, data_dir, &settings).await?)
     };
     queries.status_quo.close().await;
     let report = Report {
@@ -281,6 +283,7 @@ async fn measure_throughput(
     region: &KodeWilayah,
     args: &Args,
     data_dir: &Path,
+    settings: &Settings,
 ) -> anyhow::Result<Throughput> {
     let days = BirthDays {
         today: simpul_domain::today(),
@@ -303,15 +306,19 @@ async fn measure_throughput(
         next: Arc::new(AtomicUsize::new(0)),
     });
     births::preflight(&shared).await?;
+    // Seal what the store already holds (the seeded city), so the sealed runs measure
+    // keeping up, as a hub in service does, not a first backlog.
+    let ledger_origin = settings.ledger.origin.clone();
+    let ledger_signer = crate::keys::ledger_signer(settings, true)?;
+    let mut backlog = Sealer::new(ledger_origin.clone(), ledger_signer.clone());
+    while simpul_api::ledger::seal_round(store.as_ref(), &mut backlog).await? > 0 {}
     let journal_before = store.counts().await?.journal;
     let mut rounds = Vec::new();
     for round in 0..args.rounds {
         // Alternating which goes first keeps a drift over the run from favouring one.
-        let order = if round % 2 == 0 {
-            [Workload::Births, Workload::Ceiling]
-        } else {
-            [Workload::Ceiling, Workload::Births]
-        };
+        let mut order = [Workload::Births, Workload::BirthsSealed, Workload::Ceiling];
+        let first = round % order.len();
+        order.rotate_left(first);
         let mut runs = Vec::new();
         for workload in order {
             let window = Window::starting_now(
@@ -319,7 +326,17 @@ async fn measure_throughput(
                 Duration::from_secs(args.duration),
             );
             let seed = SEED.wrapping_add(round as u64 * 1_000);
+            let sealer = (workload == Workload::BirthsSealed).then(|| {
+                SealerTask::start(
+                    Arc::clone(store),
+                    Sealer::new(ledger_origin.clone(), ledger_signer.clone()),
+                    simpul_api::ledger::SEAL_EVERY,
+                )
+            });
             let run = births::saturate(&shared, workload, args.workers, window, seed).await?;
+            if let Some(sealer) = sealer {
+                sealer.stop().await;
+            }
             eprintln!(
                 "bench-lampid: round {} {workload:?}: {:.0} ops/s, {:.0} transactions/s, {} errors",
                 round + 1,

@@ -16,6 +16,7 @@
 
 mod bench;
 mod bench_lampid;
+mod bench_ledger;
 mod commands;
 mod demo_accounts;
 mod keys;
@@ -74,6 +75,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Measure e-LAMPID throughput and statistics latency against the configured store.
     BenchLampid(bench_lampid::Args),
+    /// Measure ledger sealing and inclusion proofs on scratch databases.
+    BenchLedger(bench_ledger::Args),
     /// Print the default configuration file.
     DefaultConfig,
 }
@@ -125,6 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => commands::demo::run(settings, args).await?,
         Command::Bench(args) => bench::run(args).await?,
         Command::BenchLampid(args) => bench_lampid::run(settings, args).await?,
+        Command::BenchLedger(args) => bench_ledger::run(args).await?,
         Command::Keys { command } => commands::keys::run(settings, command).await?,
         Command::Admin { command } => commands::admin::run(settings, command).await?,
         Command::Rebuild => commands::rebuild::run(settings).await?,

@@ -599,6 +599,48 @@ fn the_ledger_is_witnessed_verified_offline_and_tampering_is_named() {
     let (ok, _, err) = simpul_outcome(&data, &["ledger", "verify", "--key", &log_vkey]);
     assert!(!ok, "a changed entry must fail verification");
     assert!(err.contains("akses row 1 does not match"), "{err}");
+
+    // A hub that rewrites its history: the ledger dropped and sealed again over the changed
+    // access log, signed with the same key. Its verification passes, so only a witness that
+    // remembers the old checkpoint can tell, and it refuses to cosign.
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            use sqlx::Connection;
+            let mut raw = sqlx::SqliteConnection::connect(&url).await.expect("open");
+            for table in [
+                "ledger_leaves",
+                "ledger_nodes",
+                "ledger_checkpoints",
+                "ledger_cosignatures",
+            ] {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(&mut raw)
+                    .await
+                    .expect("rewrite");
+            }
+        });
+    let state_before = std::fs::read(&state).expect("witness state");
+    let hub = Hub::start_with(
+        &data,
+        300,
+        &[("SIMPUL_CONFIG", config.to_str().expect("path"))],
+    );
+    assert!(
+        eventually(|| hub.get("/api/v1/ledger/checkpoint").0 == 200),
+        "the rewritten log is checkpointed"
+    );
+    let log = format!("http://{}", hub.address);
+    let mut forked = witness;
+    forked[3] = &log;
+    let (ok, out, err) = simpul_outcome(&data, &forked);
+    assert!(!ok, "the witness must refuse a rewritten log: {out}{err}");
+    assert!(err.contains("REFUSED"), "{err}");
+    assert_eq!(std::fs::read(&state).expect("state"), state_before);
+    assert!(hub.terminate().success());
+    let report = simpul(&data, &["ledger", "verify", "--key", &log_vkey]);
+    assert!(report.contains("Ledger utuh"), "{report}");
+
     // The witness's log key is not the hub's: a bundle checked with it fails.
     let (ok, _, err) = simpul_outcome(
         &data,

@@ -178,6 +178,9 @@ pub fn birth_report(mother: &Mother, born: NaiveDate, sex: Sex) -> LampidPayload
 pub enum Workload {
     /// A birth from report to registration: 3 transactions, 5 journal events.
     Births,
+    /// The same births while the ledger's sealer runs beside them, as it does in the hub:
+    /// what the ledger costs the registry's writes.
+    BirthsSealed,
     /// One `laporan.dibuat` appended alone: 1 transaction, 1 journal event.
     Ceiling,
 }
@@ -186,6 +189,7 @@ impl Workload {
     pub fn label(self) -> &'static str {
         match self {
             Self::Births => "simpul: births (submit → verify → register)",
+            Self::BirthsSealed => "simpul: births, ledger sealing beside them",
             Self::Ceiling => "ceiling: one-event append",
         }
     }
@@ -354,7 +358,9 @@ async fn worker(
     let mut tally = Tally::default();
     while Instant::now() < window.end {
         let outcome = match workload {
-            Workload::Births => one_birth(&shared, &mut rng, index, &window, &mut tally).await,
+            Workload::Births | Workload::BirthsSealed => {
+                one_birth(&shared, &mut rng, index, &window, &mut tally).await
+            }
             Workload::Ceiling => one_append(&shared, &mut rng, index, &window, &mut tally).await,
         };
         match outcome {

@@ -131,6 +131,17 @@ impl Throughput {
             .collect()
     }
 
+    /// Per-round births/s with the ledger sealing beside them over births/s without.
+    pub fn ledger_ratios(&self) -> Vec<f64> {
+        let plain = self.figure(Workload::Births, |r| r.operations_per_sec);
+        let sealed = self.figure(Workload::BirthsSealed, |r| r.operations_per_sec);
+        sealed
+            .iter()
+            .zip(&plain)
+            .map(|(s, p)| if *p > 0.0 { s / p } else { f64::NAN })
+            .collect()
+    }
+
     pub fn births_per_sec(&self) -> Option<Spread> {
         Spread::of(&self.figure(Workload::Births, |r| r.operations_per_sec))
     }
@@ -345,7 +356,7 @@ fn write_throughput(out: &mut String, t: &Throughput) {
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
     for (i, round) in t.rounds.iter().enumerate() {
         for run in round {
-            let births = if run.workload == Workload::Births {
+            let births = if run.workload != Workload::Ceiling {
                 format!("{:.0}", run.operations_per_sec)
             } else {
                 "–".to_owned()
@@ -363,8 +374,13 @@ fn write_throughput(out: &mut String, t: &Throughput) {
         }
     }
     let _ = writeln!(out, "\n| | min | **median** | max |\n|---|---:|---:|---:|");
-    let rows: [(&str, Workload, Pick); 4] = [
+    let rows: [(&str, Workload, Pick); 5] = [
         ("births/s", Workload::Births, |r| r.operations_per_sec),
+        (
+            "births/s with the ledger sealing beside them",
+            Workload::BirthsSealed,
+            |r| r.operations_per_sec,
+        ),
         ("births: journal events/s", Workload::Births, |r| {
             r.events_per_sec
         }),
@@ -388,6 +404,11 @@ fn write_throughput(out: &mut String, t: &Throughput) {
         out,
         "| births' transactions/s ÷ ceiling's (per round) | {} |",
         spread_cells(Spread::of(&t.ratios()), 3)
+    );
+    let _ = writeln!(
+        out,
+        "| births/s with the ledger ÷ without (per round): what sealing costs | {} |",
+        spread_cells(Spread::of(&t.ledger_ratios()), 3)
     );
     let errors: std::collections::BTreeMap<&str, u64> = t
         .rounds
