@@ -45,11 +45,12 @@ use std::fmt;
 
 use base64ct::{Base64, Encoding};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
-use crate::key::{ALG_ED25519, KeyError, KeyName, ed25519_key_id, parse_key_id};
+use crate::key::{
+    ALG_ED25519, KeyError, KeyName, ed25519_key_id, format_vkey, key_id, parse_key_id, parse_vkey,
+};
 use crate::note::{Note, NoteError, NoteSignature, check_text};
 
 /// The signature type byte of Ed25519 `cosignature/v1` in key IDs and vkeys
@@ -109,12 +110,7 @@ pub enum CosignatureError {
 /// `SHA-256(key name || 0x0A || 0x04 || public key)[:4]`, big-endian
 /// ([tlog-cosignature, Format](https://c2sp.org/tlog-cosignature#format)).
 pub fn cosignature_key_id(name: &KeyName, public_key: &VerifyingKey) -> u32 {
-    let digest = Sha256::new()
-        .chain_update(name.as_str().as_bytes())
-        .chain_update([b'\n', ALG_COSIGNATURE_V1])
-        .chain_update(public_key.as_bytes())
-        .finalize();
-    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+    key_id(name, ALG_COSIGNATURE_V1, public_key)
 }
 
 /// A witness public key that verifies cosignatures, with its name and key ID.
@@ -140,40 +136,13 @@ impl CosignatureVerifier {
     /// that the ID matches the name and key. A type `0x01` (log) vkey is refused, so a
     /// log key is not configured as a witness by mistake.
     pub fn from_vkey(vkey: &str) -> Result<Self, KeyError> {
-        // The base64 key may itself contain `+`, so only the first two split.
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(KeyError::Malformed);
-        };
-        let name = KeyName::new(name)?;
-        let key_id = parse_key_id(id)?;
-        let raw = Base64::decode_vec(key).map_err(|_| KeyError::Malformed)?;
-        let key = match raw.split_first() {
-            Some((&ALG_COSIGNATURE_V1, public)) => {
-                let bytes: &[u8; 32] = public.try_into().map_err(|_| KeyError::InvalidKey)?;
-                VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidKey)?
-            }
-            Some((&other, _)) => return Err(KeyError::UnsupportedAlgorithm(other)),
-            None => return Err(KeyError::Malformed),
-        };
-        let verifier = Self::new(name, key);
-        if verifier.key_id != key_id {
-            return Err(KeyError::KeyIdMismatch);
-        }
-        Ok(verifier)
+        let (name, key_id, key) = parse_vkey(vkey, ALG_COSIGNATURE_V1)?;
+        Ok(Self { name, key_id, key })
     }
 
     /// The witness vkey string, with type `0x04`.
     pub fn to_vkey(&self) -> String {
-        let mut material = Vec::with_capacity(33);
-        material.push(ALG_COSIGNATURE_V1);
-        material.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            Base64::encode_string(&material)
-        )
+        format_vkey(&self.name, self.key_id, ALG_COSIGNATURE_V1, &self.key)
     }
 
     /// The key name.

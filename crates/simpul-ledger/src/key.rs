@@ -72,12 +72,52 @@ pub enum KeyError {
 /// `SHA-256(key name || 0x0A || 0x01 || public key)[:4]`, big-endian
 /// ([signed-note, Ed25519 signatures](https://c2sp.org/signed-note#ed25519-signatures)).
 pub fn ed25519_key_id(name: &KeyName, public_key: &VerifyingKey) -> u32 {
+    key_id(name, ALG_ED25519, public_key)
+}
+
+/// The key ID rule every signature type shares:
+/// `SHA-256(key name || 0x0A || type || public key)[:4]`, big-endian.
+pub(crate) fn key_id(name: &KeyName, alg: u8, public_key: &VerifyingKey) -> u32 {
     let digest = Sha256::new()
         .chain_update(name.as_str().as_bytes())
-        .chain_update([b'\n', ALG_ED25519])
+        .chain_update([b'\n', alg])
         .chain_update(public_key.as_bytes())
         .finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// Parses a vkey, `<name>+<hex key ID>+base64(alg || public key)`, for a key of type
+/// `alg`, and checks that the ID matches the name and key.
+pub(crate) fn parse_vkey(vkey: &str, alg: u8) -> Result<(KeyName, u32, VerifyingKey), KeyError> {
+    // The base64 key may itself contain `+`, so only the first two split.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(KeyError::Malformed);
+    };
+    let name = KeyName::new(name)?;
+    let stated_id = parse_key_id(id)?;
+    let raw = Base64::decode_vec(key).map_err(|_| KeyError::Malformed)?;
+    let key = match raw.split_first() {
+        Some((&found, public)) if found == alg => {
+            let bytes: &[u8; 32] = public.try_into().map_err(|_| KeyError::InvalidKey)?;
+            VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidKey)?
+        }
+        Some((&other, _)) => return Err(KeyError::UnsupportedAlgorithm(other)),
+        None => return Err(KeyError::Malformed),
+    };
+    let computed = key_id(&name, alg, &key);
+    if computed != stated_id {
+        return Err(KeyError::KeyIdMismatch);
+    }
+    Ok((name, computed, key))
+}
+
+/// The vkey string of a key of type `alg`.
+pub(crate) fn format_vkey(name: &KeyName, key_id: u32, alg: u8, key: &VerifyingKey) -> String {
+    let mut material = Vec::with_capacity(33);
+    material.push(alg);
+    material.extend_from_slice(key.as_bytes());
+    format!("{name}+{key_id:08x}+{}", Base64::encode_string(&material))
 }
 
 /// A public key that verifies note signatures, with its name and key ID.
@@ -99,40 +139,13 @@ impl NoteVerifier {
     /// ([signed-note, Verifier keys](https://c2sp.org/signed-note#verifier-keys)), and
     /// checks that the ID matches the name and key.
     pub fn from_vkey(vkey: &str) -> Result<Self, KeyError> {
-        // The base64 key may itself contain `+`, so only the first two split.
-        let mut parts = vkey.splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(KeyError::Malformed);
-        };
-        let name = KeyName::new(name)?;
-        let key_id = parse_key_id(id)?;
-        let raw = Base64::decode_vec(key).map_err(|_| KeyError::Malformed)?;
-        let key = match raw.split_first() {
-            Some((&ALG_ED25519, public)) => {
-                let bytes: &[u8; 32] = public.try_into().map_err(|_| KeyError::InvalidKey)?;
-                VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidKey)?
-            }
-            Some((&other, _)) => return Err(KeyError::UnsupportedAlgorithm(other)),
-            None => return Err(KeyError::Malformed),
-        };
-        let verifier = Self::new(name, key);
-        if verifier.key_id != key_id {
-            return Err(KeyError::KeyIdMismatch);
-        }
-        Ok(verifier)
+        let (name, key_id, key) = parse_vkey(vkey, ALG_ED25519)?;
+        Ok(Self { name, key_id, key })
     }
 
     /// The vkey string, as published for auditors and configured in witnesses.
     pub fn to_vkey(&self) -> String {
-        let mut material = Vec::with_capacity(33);
-        material.push(ALG_ED25519);
-        material.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            Base64::encode_string(&material)
-        )
+        format_vkey(&self.name, self.key_id, ALG_ED25519, &self.key)
     }
 
     /// The key name.

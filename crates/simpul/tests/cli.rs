@@ -21,19 +21,8 @@ struct Hub {
 
 /// Runs the binary with `args` on `data_dir`; returns stdout, asserting success.
 fn simpul(data_dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(BINARY)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SIMPUL_DATA_DIR", data_dir)
-        .output()
-        .expect("run simpul");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "simpul {args:?}: {stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (success, stdout, stderr) = simpul_outcome(data_dir, args);
+    assert!(success, "simpul {args:?}: {stdout}{stderr}");
     stdout
 }
 
