@@ -114,7 +114,17 @@ impl Sealer {
             }
             leaves.push(leaf);
         }
-        match store.append_ledger(&leaves, &nodes).await {
+        let residents: Vec<(String, u64)> = access
+            .iter()
+            .flat_map(|entry| {
+                entry
+                    .record
+                    .residents
+                    .iter()
+                    .map(|resident| (resident.clone(), entry.sequence))
+            })
+            .collect();
+        match store.append_ledger(&leaves, &nodes, &residents).await {
             Ok(()) => {
                 self.state = Some((next_tip, next_frontier));
                 Ok(leaves.len() as u64)
