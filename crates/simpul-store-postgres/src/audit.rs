@@ -165,15 +165,8 @@ impl AuditStore for PostgresStore {
         resident_index: &str,
         limit: u32,
     ) -> Result<Vec<AccessEntry>, StoreError> {
-        // Sealed entries through the sealer's index; the few not sealed yet by a scan.
         let sql = format!(
-            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE sequence IN ( \
-               SELECT sequence FROM ledger_access_residents WHERE resident = $1 \
-               UNION ALL \
-               SELECT sequence FROM access_log AS tail \
-               WHERE tail.sequence > (SELECT COALESCE(MAX(sequence), 0) FROM ledger_leaves \
-                                      WHERE kind = 'akses') \
-                 AND $1 = ANY(tail.residents)) \
+            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE $1 = ANY(residents) \
              ORDER BY sequence LIMIT $2"
         );
         sqlx::query(&sql)

@@ -86,7 +86,6 @@ impl LedgerStore for PostgresStore {
         &self,
         leaves: &[LeafRecord],
         nodes: &[(NodeId, Hash)],
-        residents: &[(String, u64)],
     ) -> Result<(), StoreError> {
         let Some(first) = leaves.first() else {
             return Ok(());
@@ -145,20 +144,6 @@ impl LedgerStore for PostgresStore {
                 .map(|(_, h)| h.as_ref().to_vec())
                 .collect::<Vec<_>>(),
         )
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict)?;
-        sqlx::query(
-            "INSERT INTO ledger_access_residents (resident, sequence) \
-             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[]) ON CONFLICT DO NOTHING",
-        )
-        .bind(
-            residents
-                .iter()
-                .map(|(r, _)| r.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(residents.iter().map(|(_, s)| key(*s)).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await
         .map_err(conflict)?;

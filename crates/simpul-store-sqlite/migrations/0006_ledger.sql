@@ -36,12 +36,3 @@ CREATE TABLE ledger_cosignatures (
     at      TEXT NOT NULL,
     PRIMARY KEY (size, witness)
 ) WITHOUT ROWID;
-
--- Which sealed access entries name which resident (blind index): built by the sealer, off
--- the request path, so a resident's access history is an index lookup (the entries not yet
--- sealed, at most a second's worth, are scanned).
-CREATE TABLE ledger_access_residents (
-    resident TEXT NOT NULL,
-    sequence INTEGER NOT NULL,
-    PRIMARY KEY (resident, sequence)
-) WITHOUT ROWID;

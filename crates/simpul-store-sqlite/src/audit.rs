@@ -158,15 +158,9 @@ impl AuditStore for SqliteStore {
         resident_index: &str,
         limit: u32,
     ) -> Result<Vec<AccessEntry>, StoreError> {
-        // Sealed entries through the sealer's index; the few not sealed yet by a scan.
         let sql = format!(
-            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE sequence IN ( \
-               SELECT sequence FROM ledger_access_residents WHERE resident = $1 \
-               UNION ALL \
-               SELECT sequence FROM access_log AS tail \
-               WHERE tail.sequence > (SELECT COALESCE(MAX(sequence), 0) FROM ledger_leaves \
-                                      WHERE kind = 'akses') \
-                 AND EXISTS (SELECT 1 FROM json_each(tail.residents) WHERE value = $1)) \
+            "SELECT {ACCESS_COLUMNS} FROM access_log WHERE EXISTS \
+             (SELECT 1 FROM json_each(access_log.residents) WHERE value = $1) \
              ORDER BY sequence LIMIT $2"
         );
         sqlx::query(&sql)

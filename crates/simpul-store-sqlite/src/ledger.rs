@@ -85,7 +85,6 @@ impl LedgerStore for SqliteStore {
         &self,
         leaves: &[LeafRecord],
         nodes: &[(NodeId, Hash)],
-        residents: &[(String, u64)],
     ) -> Result<(), StoreError> {
         let Some(first) = leaves.first() else {
             return Ok(());
@@ -126,19 +125,6 @@ impl LedgerStore for SqliteStore {
                 b.push_bind(i64::from(id.level))
                     .push_bind(key(id.index))
                     .push_bind(hash.as_ref().to_vec());
-            });
-            insert
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-        }
-        for chunk in residents.chunks(INSERT_CHUNK) {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT OR IGNORE INTO ledger_access_residents (resident, sequence) ",
-            );
-            insert.push_values(chunk, |mut b, (resident, sequence)| {
-                b.push_bind(resident).push_bind(key(*sequence));
             });
             insert
                 .build()

@@ -217,15 +217,12 @@ pub struct LedgerCounts {
 pub trait LedgerStore: Send + Sync {
     /// The ledger's size and the last journal and access sequences in it.
     async fn ledger_tip(&self) -> Result<LedgerTip, StoreError>;
-    /// Appends leaves (whose indexes continue the log) with the nodes they complete, and
-    /// the (resident blind index, access sequence) pairs of the access entries among them
-    /// (the index behind [`crate::AuditStore::access_to_resident`]), in one transaction.
-    /// [`StoreError::Conflict`] when another sealer appended first.
+    /// Appends leaves (whose indexes continue the log) with the nodes they complete, in one
+    /// transaction. [`StoreError::Conflict`] when another sealer appended first.
     async fn append_ledger(
         &self,
         leaves: &[LeafRecord],
         nodes: &[(NodeId, Hash)],
-        residents: &[(String, u64)],
     ) -> Result<(), StoreError>;
     /// The stored nodes among `ids`.
     async fn ledger_nodes(&self, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>, StoreError>;

@@ -114,17 +114,7 @@ impl Sealer {
             }
             leaves.push(leaf);
         }
-        let residents: Vec<(String, u64)> = access
-            .iter()
-            .flat_map(|entry| {
-                entry
-                    .record
-                    .residents
-                    .iter()
-                    .map(|resident| (resident.clone(), entry.sequence))
-            })
-            .collect();
-        match store.append_ledger(&leaves, &nodes, &residents).await {
+        match store.append_ledger(&leaves, &nodes).await {
             Ok(()) => {
                 self.state = Some((next_tip, next_frontier));
                 Ok(leaves.len() as u64)

@@ -12,6 +12,7 @@
 //! - [`commands`]: `serve`, `demo`, `nik`, `keys`, `admin`.
 //! - [`bench`]: the HTTP load generator behind `simpul bench`.
 //! - [`bench_lampid`]: e-LAMPID throughput and statistics latency behind `simpul bench-lampid`.
+//! - [`bench_ledger`]: ledger sealing and inclusion proofs behind `simpul bench-ledger`.
 //! - [`telemetry`]: log set-up.
 
 mod bench;
