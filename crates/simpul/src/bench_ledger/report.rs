@@ -409,21 +409,20 @@ impl Report {
         let _ = writeln!(
             out,
             "| store | leaves per round | ledger_leaves | its indexes | ledger_nodes | \
-             ledger_checkpoints | ledger_access_residents | **total bytes per leaf** |"
+             ledger_checkpoints | **total bytes per leaf** |"
         );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
         for s in &self.append {
             let cell = |v: Option<f64>| v.map_or_else(|| "–".into(), bytes);
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {} | **{}** |",
+                "| {} | {} | {} | {} | {} | {} | **{}** |",
                 s.backend,
                 grouped(s.leaves as f64),
                 cell(s.bytes(|b| b.leaves)),
                 cell(s.bytes(|b| b.leaf_indexes)),
                 cell(s.bytes(|b| b.nodes)),
                 cell(s.bytes(|b| b.checkpoints)),
-                cell(s.bytes(|b| b.access_residents)),
                 cell(s.bytes(LedgerBytes::total)),
             );
         }

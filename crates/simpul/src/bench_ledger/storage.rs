@@ -20,13 +20,11 @@ pub struct LedgerBytes {
     pub leaf_indexes: f64,
     pub nodes: f64,
     pub checkpoints: f64,
-    /// `ledger_access_residents`: which sealed entries name which resident.
-    pub access_residents: f64,
 }
 
 impl LedgerBytes {
     pub fn total(&self) -> f64 {
-        self.leaves + self.leaf_indexes + self.nodes + self.checkpoints + self.access_residents
+        self.leaves + self.leaf_indexes + self.nodes + self.checkpoints
     }
 
     pub fn minus(&self, before: &Self) -> Self {
@@ -35,7 +33,6 @@ impl LedgerBytes {
             leaf_indexes: self.leaf_indexes - before.leaf_indexes,
             nodes: self.nodes - before.nodes,
             checkpoints: self.checkpoints - before.checkpoints,
-            access_residents: self.access_residents - before.access_residents,
         }
     }
 
@@ -46,7 +43,6 @@ impl LedgerBytes {
             leaf_indexes: self.leaf_indexes / n,
             nodes: self.nodes / n,
             checkpoints: self.checkpoints / n,
-            access_residents: self.access_residents / n,
         }
     }
 }
@@ -89,8 +85,7 @@ impl Storage {
             Self::Sqlite(pool, _) => {
                 let rows: Result<Vec<(String, i64)>, _> = sqlx::query_as(
                     "SELECT name, SUM(pgsize) FROM dbstat WHERE name IN \
-                     ('ledger_leaves', 'ledger_leaves_source', 'ledger_nodes', 'ledger_checkpoints', \
-                      'ledger_access_residents') \
+                     ('ledger_leaves', 'ledger_leaves_source', 'ledger_nodes', 'ledger_checkpoints') \
                      GROUP BY name",
                 )
                 .fetch_all(pool)
@@ -105,24 +100,17 @@ impl Storage {
                         "ledger_leaves" => bytes.leaves = size,
                         "ledger_leaves_source" => bytes.leaf_indexes = size,
                         "ledger_nodes" => bytes.nodes = size,
-                        "ledger_access_residents" => bytes.access_residents = size,
                         _ => bytes.checkpoints = size,
                     }
                 }
                 Ok(Some(bytes))
             }
             Self::Postgres(pool) => {
-                let (leaves, leaf_indexes, nodes, checkpoints, access_residents): (
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                ) = sqlx::query_as(
+                let (leaves, leaf_indexes, nodes, checkpoints): (i64, i64, i64, i64) =
+                    sqlx::query_as(
                     "SELECT pg_table_size('ledger_leaves'), pg_indexes_size('ledger_leaves'), \
                      pg_total_relation_size('ledger_nodes'), \
-                     pg_total_relation_size('ledger_checkpoints'), \
-                     COALESCE(pg_total_relation_size(to_regclass('ledger_access_residents')), 0)",
+                     pg_total_relation_size('ledger_checkpoints')",
                 )
                 .fetch_one(pool)
                 .await?;
@@ -131,7 +119,6 @@ impl Storage {
                     leaf_indexes: leaf_indexes as f64,
                     nodes: nodes as f64,
                     checkpoints: checkpoints as f64,
-                    access_residents: access_residents as f64,
                 }))
             }
         }
