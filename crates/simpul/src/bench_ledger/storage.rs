@@ -108,12 +108,12 @@ impl Storage {
             Self::Postgres(pool) => {
                 let (leaves, leaf_indexes, nodes, checkpoints): (i64, i64, i64, i64) =
                     sqlx::query_as(
-                    "SELECT pg_table_size('ledger_leaves'), pg_indexes_size('ledger_leaves'), \
+                        "SELECT pg_table_size('ledger_leaves'), pg_indexes_size('ledger_leaves'), \
                      pg_total_relation_size('ledger_nodes'), \
                      pg_total_relation_size('ledger_checkpoints')",
-                )
-                .fetch_one(pool)
-                .await?;
+                    )
+                    .fetch_one(pool)
+                    .await?;
                 Ok(Some(LedgerBytes {
                     leaves: leaves as f64,
                     leaf_indexes: leaf_indexes as f64,
