@@ -23,7 +23,7 @@
 
 mod births;
 mod measure;
-mod report;
+pub(crate) mod report;
 mod statistics;
 
 use std::path::{Path, PathBuf};

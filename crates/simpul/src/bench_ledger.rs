@@ -40,8 +40,9 @@ use simpul_store_postgres::PostgresStore;
 use simpul_store_sqlite::SqliteStore;
 
 use self::append::AppendRun;
-use self::report::{AppendSeries, Build, Machine, ProofSeries, Report};
+use self::report::{AppendSeries, Build, ProofSeries, Report};
 use self::storage::Storage;
+use crate::bench_lampid::report::Machine;
 
 /// The synthetic log's origin and signing key name.
 const ORIGIN: &str = "bench.simpul.local/ledger";
@@ -182,6 +183,7 @@ fn signer() -> anyhow::Result<NoteSigner> {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     args.check()?;
     let machine = Machine::gather(args.command.clone(), args.commit.clone());
+    let load_at_start = report::load_average();
     let scratch = Scratch::create(args.dir.as_deref(), args.keep)?;
     eprintln!("bench-ledger: scratch directory {}", scratch.path.display());
     let append = if args.skip_append {
@@ -206,6 +208,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         scratch: scratch.path.display().to_string(),
         rounds: args.rounds,
         seed: SEED,
+        load_at_start,
         load_at_end: report::load_average(),
         append,
         proofs,

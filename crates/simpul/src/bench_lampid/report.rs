@@ -56,7 +56,12 @@ impl Machine {
                 .map_or(0.0, |kib| kib / 1024.0 / 1024.0),
             date: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
             commit: commit.or_else(git_commit),
-            command: command.unwrap_or_else(|| std::env::args().collect::<Vec<_>>().join(" ")),
+            command: command.unwrap_or_else(|| {
+                std::env::args()
+                    .map(|arg| redact_url(&arg))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
         }
     }
 }

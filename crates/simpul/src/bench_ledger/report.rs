@@ -10,6 +10,7 @@ use super::proofs::{ClosedRun, OpenRun};
 use super::storage::LedgerBytes;
 use crate::bench::report::proc_field;
 use crate::bench::stats::Spread;
+use crate::bench_lampid::report::Machine;
 
 /// Target of issue 5: leaves sealed per second, checkpoints included.
 pub const APPEND_TARGET: f64 = 50_000.0;
@@ -17,50 +18,6 @@ pub const APPEND_TARGET: f64 = 50_000.0;
 pub const VERIFY_TARGET_MICROS: f64 = 100.0;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-
-/// Facts about the machine and the run that make a figure reproducible.
-#[derive(Debug, Clone, Serialize)]
-pub struct Machine {
-    pub cpus: usize,
-    /// Processors this process may run on (`Cpus_allowed_list`), as taskset set it.
-    pub allowed_cpus: String,
-    pub cpu_model: String,
-    pub memory_gib: f64,
-    pub date: String,
-    pub commit: Option<String>,
-    pub command: String,
-    /// `/proc/loadavg`'s three averages when the run started: other work on the machine.
-    pub load_at_start: String,
-}
-
-impl Machine {
-    pub fn gather(command: Option<String>, commit: Option<String>) -> Self {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        Self {
-            cpus: cpuinfo
-                .lines()
-                .filter(|l| l.starts_with("processor"))
-                .count(),
-            allowed_cpus: proc_field(&status, "Cpus_allowed_list")
-                .unwrap_or("?")
-                .to_owned(),
-            cpu_model: proc_field(&cpuinfo, "model name")
-                .unwrap_or("unknown")
-                .to_owned(),
-            memory_gib: meminfo_kib("MemTotal").map_or(0.0, |kib| kib as f64 * 1024.0 / GIB),
-            load_at_start: load_average(),
-            date: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-            commit: commit.or_else(git_commit),
-            command: command.unwrap_or_else(|| {
-                std::env::args()
-                    .map(|arg| without_password(&arg))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
-        }
-    }
-}
 
 /// The 1, 5 and 15-minute load averages.
 pub fn load_average() -> String {
@@ -74,37 +31,6 @@ pub fn load_average() -> String {
         })
         .filter(|text| !text.is_empty())
         .unwrap_or_else(|| "?".into())
-}
-
-/// A database URL fit to print: any password is replaced.
-fn without_password(arg: &str) -> String {
-    let Some((scheme, rest)) = arg.split_once("://") else {
-        return arg.to_owned();
-    };
-    let Some((credentials, host)) = rest.split_once('@') else {
-        return arg.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => arg.to_owned(),
-    }
-}
-
-/// The checkout's commit, marked when tracked files differ from it.
-fn git_commit() -> Option<String> {
-    let git = |args: &[&str]| {
-        let output = std::process::Command::new("git").args(args).output().ok()?;
-        let text = String::from_utf8(output.stdout).ok()?;
-        output.status.success().then(|| text.trim().to_owned())
-    };
-    let commit = git(&["rev-parse", "--short", "HEAD"]).filter(|c| !c.is_empty())?;
-    let changed = git(&["status", "--porcelain", "--untracked-files=no"])
-        .is_some_and(|status| !status.is_empty());
-    Some(if changed {
-        format!("{commit} + uncommitted changes")
-    } else {
-        commit
-    })
 }
 
 /// A `kB` field of a `/proc` file, in KiB.
@@ -199,6 +125,8 @@ impl ProofSeries {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub machine: Machine,
+    /// `/proc/loadavg` when the run started: other work on the machine.
+    pub load_at_start: String,
     pub scratch: String,
     pub rounds: usize,
     pub seed: u64,
@@ -287,7 +215,7 @@ impl Report {
             out,
             "- Load average (1, 5, 15 min) at the start: {}; at the end: {} (anything above \
              this process's own share means other work shared the two cores)",
-            m.load_at_start, self.load_at_end
+            self.load_at_start, self.load_at_end
         );
         let _ = writeln!(
             out,
@@ -575,19 +503,6 @@ mod tests {
         assert_eq!(grouped(1_234_567.8), "1,234,568");
         assert_eq!(grouped(-12_345.0), "-12,345");
         assert_eq!(grouped(f64::NAN), "–");
-    }
-
-    #[test]
-    fn passwords_stay_out_of_the_printed_command() {
-        assert_eq!(
-            without_password("postgres://bench:s3cret@db:5432/x"),
-            "postgres://bench:***@db:5432/x"
-        );
-        assert_eq!(
-            without_password("postgres://postgres@127.0.0.1/x"),
-            "postgres://postgres@127.0.0.1/x"
-        );
-        assert_eq!(without_password("--postgres"), "--postgres");
     }
 
     #[test]
