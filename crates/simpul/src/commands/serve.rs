@@ -65,9 +65,10 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         settings.token_keys_file(),
     ));
     let router = simpul_api::router(state);
+    let shutdown = shutdown_signal();
     println!("simpul siap di http://{address}/ (dokumentasi API: http://{address}/docs/)");
     tracing::info!(%address, "serving");
-    simpul_api::serve(listener, router, shutdown_signal()).await?;
+    simpul_api::serve(listener, router, shutdown).await?;
     // Seal what the last requests logged before the store closes.
     sealer.stop().await;
     tracing::info!("stopped");
@@ -88,27 +89,34 @@ pub fn security(settings: &Settings) -> anyhow::Result<Security> {
     Ok(security)
 }
 
-/// Completes on SIGTERM (how service managers stop us) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on SIGTERM (how service managers stop us) or Ctrl-C. The SIGTERM handler is
+/// installed when this is called, not when the future is first polled: a service manager
+/// (or a test) may stop the hub the moment it says it is ready, and a signal arriving
+/// before the handler would kill the process without the sealer's final pass.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutdown requested; finishing requests in flight");
     }
-    tracing::info!("shutdown requested; finishing requests in flight");
 }
