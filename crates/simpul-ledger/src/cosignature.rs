@@ -43,13 +43,13 @@
 
 use std::fmt;
 
-use base64ct::{Base64, Encoding};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::key::{
-    ALG_ED25519, KeyError, KeyName, ed25519_key_id, format_vkey, key_id, parse_key_id, parse_vkey,
+    ALG_ED25519, KeyError, KeyName, ed25519_key_id, format_skey, format_vkey, key_id, parse_skey,
+    parse_vkey,
 };
 use crate::note::{Note, NoteError, NoteSignature, check_text};
 
@@ -221,32 +221,18 @@ impl CosignatureSigner {
     /// `note.GenerateKey` string that transparency-dev witnesses keep and sign
     /// cosignatures with; either way the signer cosigns under the `0x04` key ID.
     pub fn from_skey(skey: &str) -> Result<Self, KeyError> {
-        // The base64 key may itself contain `+`, so only the first four split.
-        let mut parts = skey.splitn(5, '+');
-        let (Some("PRIVATE"), Some("KEY"), Some(name), Some(id), Some(key)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(KeyError::Malformed);
-        };
-        let name = KeyName::new(name)?;
-        let key_id = parse_key_id(id)?;
-        let raw = Zeroizing::new(Base64::decode_vec(key).map_err(|_| KeyError::Malformed)?);
-        let (&alg, seed) = raw.split_first().ok_or(KeyError::Malformed)?;
+        let parsed = parse_skey(skey)?;
+        let (stated_id, alg) = (parsed.stated_id, parsed.alg);
         if alg != ALG_COSIGNATURE_V1 && alg != ALG_ED25519 {
             return Err(KeyError::UnsupportedAlgorithm(alg));
         }
-        let seed: &[u8; 32] = seed.try_into().map_err(|_| KeyError::InvalidKey)?;
-        let signer = Self::from_seed(name, seed);
+        let signer = Self::from_seed(parsed.name.clone(), parsed.seed()?);
         let expected = if alg == ALG_ED25519 {
             ed25519_key_id(&signer.name, &signer.key.verifying_key())
         } else {
             signer.key_id
         };
-        if expected != key_id {
+        if expected != stated_id {
             return Err(KeyError::KeyIdMismatch);
         }
         Ok(signer)
@@ -255,15 +241,7 @@ impl CosignatureSigner {
     /// The private key string with type `0x04`, which [`CosignatureSigner::from_skey`]
     /// reads, for writing a key file.
     pub fn to_skey(&self) -> Zeroizing<String> {
-        let mut material = Zeroizing::new(Vec::with_capacity(33));
-        material.push(ALG_COSIGNATURE_V1);
-        material.extend_from_slice(self.key.as_bytes());
-        Zeroizing::new(format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            Base64::encode_string(&material)
-        ))
+        format_skey(&self.name, self.key_id, ALG_COSIGNATURE_V1, &self.key)
     }
 
     /// The matching verifier, whose vkey the witness publishes.

@@ -112,6 +112,68 @@ pub(crate) fn parse_vkey(vkey: &str, alg: u8) -> Result<(KeyName, u32, Verifying
     Ok((name, computed, key))
 }
 
+/// A private key string's parts, before the caller checks the type and the ID for its kind
+/// of key.
+pub(crate) struct ParsedSkey {
+    pub name: KeyName,
+    pub stated_id: u32,
+    pub alg: u8,
+    /// The bytes after the type byte; [`ParsedSkey::seed`] checks their length.
+    pub material: Zeroizing<Vec<u8>>,
+}
+
+impl ParsedSkey {
+    /// The 32-byte Ed25519 seed (checked after the type, so a key of another type is
+    /// reported as that).
+    pub fn seed(&self) -> Result<&[u8; 32], KeyError> {
+        self.material
+            .as_slice()
+            .try_into()
+            .map_err(|_| KeyError::InvalidKey)
+    }
+}
+
+/// Parses a private key string, `PRIVATE+KEY+<name>+<hex key ID>+base64(type || seed)`.
+pub(crate) fn parse_skey(skey: &str) -> Result<ParsedSkey, KeyError> {
+    // The base64 key may itself contain `+`, so only the first four split.
+    let mut parts = skey.splitn(5, '+');
+    let (Some("PRIVATE"), Some("KEY"), Some(name), Some(id), Some(key)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(KeyError::Malformed);
+    };
+    let name = KeyName::new(name)?;
+    let stated_id = parse_key_id(id)?;
+    let raw = Zeroizing::new(Base64::decode_vec(key).map_err(|_| KeyError::Malformed)?);
+    let (&alg, seed) = raw.split_first().ok_or(KeyError::Malformed)?;
+    Ok(ParsedSkey {
+        name,
+        stated_id,
+        alg,
+        material: Zeroizing::new(seed.to_vec()),
+    })
+}
+
+/// The private key string of a key of type `alg`.
+pub(crate) fn format_skey(
+    name: &KeyName,
+    key_id: u32,
+    alg: u8,
+    key: &SigningKey,
+) -> Zeroizing<String> {
+    let mut material = Zeroizing::new(Vec::with_capacity(33));
+    material.push(alg);
+    material.extend_from_slice(key.as_bytes());
+    Zeroizing::new(format!(
+        "PRIVATE+KEY+{name}+{key_id:08x}+{}",
+        Base64::encode_string(&material)
+    ))
+}
+
 /// The vkey string of a key of type `alg`.
 pub(crate) fn format_vkey(name: &KeyName, key_id: u32, alg: u8, key: &VerifyingKey) -> String {
     let mut material = Vec::with_capacity(33);
@@ -206,29 +268,13 @@ impl NoteSigner {
     /// `PRIVATE+KEY+<name>+<hex key ID>+base64(0x01 || seed)`, so keys made by Go's
     /// `note.GenerateKey` work here, and checks the ID against the derived public key.
     pub fn from_skey(skey: &str) -> Result<Self, KeyError> {
-        // The base64 key may itself contain `+`, so only the first four split.
-        let mut parts = skey.splitn(5, '+');
-        let (Some("PRIVATE"), Some("KEY"), Some(name), Some(id), Some(key)) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(KeyError::Malformed);
-        };
-        let name = KeyName::new(name)?;
-        let key_id = parse_key_id(id)?;
-        let raw = Zeroizing::new(Base64::decode_vec(key).map_err(|_| KeyError::Malformed)?);
-        let signer = match raw.split_first() {
-            Some((&ALG_ED25519, seed)) => {
-                let seed: &[u8; 32] = seed.try_into().map_err(|_| KeyError::InvalidKey)?;
-                Self::from_seed(name, seed)
-            }
-            Some((&other, _)) => return Err(KeyError::UnsupportedAlgorithm(other)),
-            None => return Err(KeyError::Malformed),
-        };
-        if signer.key_id != key_id {
+        let parsed = parse_skey(skey)?;
+        let (stated_id, alg) = (parsed.stated_id, parsed.alg);
+        if alg != ALG_ED25519 {
+            return Err(KeyError::UnsupportedAlgorithm(alg));
+        }
+        let signer = Self::from_seed(parsed.name.clone(), parsed.seed()?);
+        if signer.key_id != stated_id {
             return Err(KeyError::KeyIdMismatch);
         }
         Ok(signer)
@@ -236,15 +282,7 @@ impl NoteSigner {
 
     /// The private key string [`NoteSigner::from_skey`] reads, for writing a key file.
     pub fn to_skey(&self) -> Zeroizing<String> {
-        let mut material = Zeroizing::new(Vec::with_capacity(33));
-        material.push(ALG_ED25519);
-        material.extend_from_slice(self.key.as_bytes());
-        Zeroizing::new(format!(
-            "PRIVATE+KEY+{}+{:08x}+{}",
-            self.name,
-            self.key_id,
-            Base64::encode_string(&material)
-        ))
+        format_skey(&self.name, self.key_id, ALG_ED25519, &self.key)
     }
 
     /// The matching verifier, whose vkey is published.
