@@ -4,13 +4,12 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use simpul_ledger::{
-    Checkpoint, Hash, HashReader, KeyName, MemoryTree, NodeId, NoteSigner, NoteVerifier,
-    consistency_proof_nodes, inclusion_proof_nodes, verify_checkpoint, verify_consistency,
-    verify_inclusion,
+    Checkpoint, Hash, KeyName, MemoryTree, NoteSigner, NoteVerifier, verify_checkpoint,
+    verify_consistency, verify_inclusion,
 };
 
 use crate::contract::{TestKeys, fixture_family};
-use crate::ledger::LeafKind;
+use crate::ledger::{LeafKind, consistency_path, inclusion_path};
 use crate::ledger_seal::Sealer;
 use crate::ledger_verify::{LedgerFault, verify_store};
 use crate::{AccessRecord, Store, StoreError, reseal_all};
@@ -90,19 +89,6 @@ pub async fn sealed_fixture(store: &dyn Store) -> NoteVerifier {
     test_log_key().verifier()
 }
 
-/// Reads a proof's nodes from the store, as the hub does.
-struct StoredNodes(std::collections::HashMap<NodeId, Hash>);
-
-impl HashReader for StoredNodes {
-    type Error = std::convert::Infallible;
-    fn leaf_hash(&self, index: u64) -> Result<Option<Hash>, Self::Error> {
-        Ok(self.0.get(&NodeId::leaf(index)).copied())
-    }
-    fn node_hash(&self, node: NodeId) -> Result<Option<Hash>, Self::Error> {
-        Ok(self.0.get(&node).copied())
-    }
-}
-
 pub async fn the_ledger_seals_both_sources_and_verifies(store: &impl Store, _keys: &TestKeys) {
     let log_key = sealed_fixture(store).await;
     let report = verify_store(store, &log_key).await.expect("verifies");
@@ -165,9 +151,9 @@ pub async fn the_ledger_seals_both_sources_and_verifies(store: &impl Store, _key
     // Proofs read from the stored nodes verify, at every size.
     let first = store.checkpoints(None, 1).await.expect("read")[0].clone();
     for index in 0..tree.size() {
-        let ids = inclusion_proof_nodes(index, tree.size()).expect("plan");
-        let nodes = StoredNodes(store.ledger_nodes(&ids).await.expect("nodes"));
-        let proof = simpul_ledger::inclusion_proof(&nodes, index, tree.size()).expect("proof");
+        let proof = inclusion_path(store, index, tree.size())
+            .await
+            .expect("proof");
         verify_inclusion(
             &leaves[index as usize].leaf_hash(),
             index,
@@ -177,9 +163,9 @@ pub async fn the_ledger_seals_both_sources_and_verifies(store: &impl Store, _key
         )
         .expect("inclusion verifies");
     }
-    let ids = consistency_proof_nodes(first.size, tree.size()).expect("plan");
-    let nodes = StoredNodes(store.ledger_nodes(&ids).await.expect("nodes"));
-    let proof = simpul_ledger::consistency_proof(&nodes, first.size, tree.size()).expect("proof");
+    let proof = consistency_path(store, first.size, tree.size())
+        .await
+        .expect("proof");
     verify_consistency(first.size, tree.size(), &proof, &first.root, &tree.root())
         .expect("consistency verifies");
 }

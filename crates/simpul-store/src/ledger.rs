@@ -36,7 +36,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use simpul_ledger::{Hash, NodeId};
+use simpul_ledger::{
+    Hash, NodeId, consistency_proof, consistency_proof_nodes, inclusion_proof,
+    inclusion_proof_nodes,
+};
 
 use crate::{AccessEntry, JournalEntry, StoreError};
 
@@ -250,4 +253,38 @@ pub trait LedgerStore: Send + Sync {
     async fn cosignatures(&self, size: u64) -> Result<Vec<CosignatureRecord>, StoreError>;
     /// Row counts of the ledger tables.
     async fn ledger_counts(&self) -> Result<LedgerCounts, StoreError>;
+}
+
+/// An inclusion proof for leaf `index` in the tree of `size` leaves, read from the stored
+/// nodes in one query: what the API, exported bundles and the benchmark all hand out.
+/// A leaf outside the tree or a node not stored is [`StoreError::Corrupt`]: callers check
+/// the request first, and every node of a sealed size is stored.
+pub async fn inclusion_path<S: LedgerStore + ?Sized>(
+    store: &S,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, StoreError> {
+    let unprovable = |e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!(
+            "no inclusion proof of leaf {index} at size {size}: {e}"
+        ))
+    };
+    let ids = inclusion_proof_nodes(index, size).map_err(|e| unprovable(&e))?;
+    let nodes = store.ledger_nodes(&ids).await?;
+    inclusion_proof(&nodes, index, size).map_err(|e| unprovable(&e))
+}
+
+/// A consistency proof between the trees of `from` and `to` leaves, read like
+/// [`inclusion_path`].
+pub async fn consistency_path<S: LedgerStore + ?Sized>(
+    store: &S,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Hash>, StoreError> {
+    let unprovable = |e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("no consistency proof from {from} to {to}: {e}"))
+    };
+    let ids = consistency_proof_nodes(from, to).map_err(|e| unprovable(&e))?;
+    let nodes = store.ledger_nodes(&ids).await?;
+    consistency_proof(&nodes, from, to).map_err(|e| unprovable(&e))
 }

@@ -10,11 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use simpul_ledger::{
-    Hash, NoteVerifier, inclusion_proof, inclusion_proof_nodes, verify_checkpoint, verify_inclusion,
-};
+use simpul_ledger::{Hash, NoteVerifier, verify_checkpoint, verify_inclusion};
 
-use crate::ledger::{LeafKind, LeafRecord, access_digest};
+use crate::ledger::{LeafKind, LeafRecord, access_digest, inclusion_path};
 use crate::{Store, StoreError};
 
 /// The format tag; another layout gets another tag.
@@ -79,11 +77,7 @@ pub async fn export_bundle(store: &dyn Store, from: u64, to: u64) -> Result<Bund
         next = last.index + 1;
         let access = access_canonical(store, &leaves).await?;
         for leaf in &leaves {
-            let ids = inclusion_proof_nodes(leaf.index, size)
-                .map_err(|e| StoreError::Corrupt(format!("proof plan: {e}")))?;
-            let nodes = store.ledger_nodes(&ids).await?;
-            let path = inclusion_proof(&nodes, leaf.index, size)
-                .map_err(|e| StoreError::Corrupt(format!("ledger proof: {e}")))?;
+            let path = inclusion_path(store, leaf.index, size).await?;
             entries.push(BundleEntry {
                 leaf_index: leaf.index,
                 entry: leaf.entry(),

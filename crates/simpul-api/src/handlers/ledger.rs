@@ -7,18 +7,13 @@
 //! need `read_ledger`; a resident's access history needs `read_access_history` and is
 //! itself recorded in the access log.
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use simpul_domain::access::{Action, Resource};
-use simpul_ledger::{
-    Hash, Note, NoteSignature, consistency_proof, consistency_proof_nodes, inclusion_proof,
-    inclusion_proof_nodes, verify_cosignature,
-};
-use simpul_store::ledger::{LeafKind, LeafRecord, access_digest};
+use simpul_ledger::{Hash, Note, NoteSignature, verify_cosignature};
+use simpul_store::ledger::{LeafKind, LeafRecord, access_digest, consistency_path, inclusion_path};
 use simpul_store::{AccessEntry, CheckpointRecord, CosignatureRecord};
 use utoipa::{IntoParams, ToSchema};
 
@@ -37,19 +32,6 @@ fn text(body: String) -> Response {
 
 fn base64_all(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(Hash::to_base64).collect()
-}
-
-/// The stored nodes a proof needs, read in one query.
-async fn stored_nodes(
-    state: &AppState,
-    ids: &[simpul_ledger::NodeId],
-) -> Result<HashMap<simpul_ledger::NodeId, Hash>, ApiError> {
-    Ok(state.store.ledger_nodes(ids).await?)
-}
-
-fn proof_failed(error: impl std::error::Error + Send + Sync + 'static) -> ApiError {
-    // Every node of a published size is stored; a missing one is our fault.
-    ApiError::internal(error)
 }
 
 async fn latest(state: &AppState) -> Result<CheckpointRecord, ApiError> {
@@ -119,12 +101,6 @@ pub struct InclusionProof {
     pub inclusion_path: Vec<String>,
 }
 
-async fn prove_inclusion(state: &AppState, leaf: u64, size: u64) -> Result<Vec<Hash>, ApiError> {
-    let ids = inclusion_proof_nodes(leaf, size).map_err(proof_failed)?;
-    let nodes = stored_nodes(state, &ids).await?;
-    inclusion_proof(&nodes, leaf, size).map_err(proof_failed)
-}
-
 /// `GET /api/v1/ledger/proof/inclusion?leaf=…&size=…`
 #[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger",
     params(InclusionParams),
@@ -147,7 +123,7 @@ pub async fn inclusion(
         )
         .field("leaf"));
     }
-    let path = prove_inclusion(&state, params.leaf, size).await?;
+    let path = inclusion_path(state.store.as_ref(), params.leaf, size).await?;
     Ok(Json(InclusionProof {
         leaf_index: params.leaf,
         tree_size: size,
@@ -190,9 +166,7 @@ pub async fn consistency(
         )
         .field("from"));
     }
-    let ids = consistency_proof_nodes(params.from, params.to).map_err(proof_failed)?;
-    let nodes = stored_nodes(&state, &ids).await?;
-    let path = consistency_proof(&nodes, params.from, params.to).map_err(proof_failed)?;
+    let path = consistency_path(state.store.as_ref(), params.from, params.to).await?;
     Ok(Json(ConsistencyProof {
         first: params.from,
         second: params.to,
@@ -399,7 +373,7 @@ pub async fn access_history(
         });
         let inclusion_path = match (&leaf, &checkpoint) {
             (Some(leaf), Some(checkpoint)) if leaf.index < checkpoint.size => Some(base64_all(
-                &prove_inclusion(&state, leaf.index, checkpoint.size).await?,
+                &inclusion_path(state.store.as_ref(), leaf.index, checkpoint.size).await?,
             )),
             _ => None,
         };

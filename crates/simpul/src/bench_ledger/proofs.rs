@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
-use simpul_ledger::{Hash, inclusion_proof, inclusion_proof_nodes, verify_inclusion};
+use simpul_ledger::{Hash, verify_inclusion};
 use simpul_store::LedgerStore;
 
 use super::tree::synthetic_leaf;
@@ -77,9 +77,7 @@ pub struct Log<'a> {
 impl Log<'_> {
     /// One inclusion proof, read as the API reads it.
     pub async fn prove(&self, index: u64) -> anyhow::Result<Vec<Hash>> {
-        let ids = inclusion_proof_nodes(index, self.size)?;
-        let nodes = self.store.ledger_nodes(&ids).await?;
-        Ok(inclusion_proof(&nodes, index, self.size)?)
+        Ok(simpul_store::ledger::inclusion_path(self.store, index, self.size).await?)
     }
 }
 
